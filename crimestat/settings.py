@@ -1,0 +1,123 @@
+"""The one place where crimestat's settings are read.
+
+Every part (ingestion, dbt profile, Dagster resources, dashboards, CLI) asks `load_settings()`
+instead of reading the environment itself, so a deployment changes one set of variables and
+every component follows.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Only for demo mode and tests: real deployments must provide their own secret, otherwise the
+# pseudonyms would be recomputable by anyone who has this source code.
+DEMO_PSEUDONYMISATION_KEY = "crimestat-demo-key-not-for-production"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class CountryProfile:
+    """What makes the deployment Lithuanian: kept as settings, never hard-coded in logic."""
+
+    code: str = "LT"
+    personal_code_length: int = 11
+    # WGS84 bounding box used to reject impossible coordinates at the door.
+    lat_range: tuple[float, float] = (53.85, 56.50)
+    lon_range: tuple[float, float] = (20.90, 26.90)
+    # The registers write local time; kept for documentation and for partition schedules.
+    timezone: str = "Europe/Vilnius"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    pseudonymisation_key: bytes
+    demo_mode: bool
+    first_month: str
+    country: CountryProfile
+    # Share of undecodable lines above which a file is judged to be in the wrong encoding
+    # (rather than carrying a few damaged rows that go to quarantine).
+    max_undecodable_share: float = 0.05
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.home / "exports"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def serving_dir(self) -> Path:
+        return self.home / "serving"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return PROJECT_ROOT / "dbt_project"
+
+    @property
+    def reference_dir(self) -> Path:
+        """Reference data (code lists, correspondence, population) live as dbt seeds."""
+        return self.dbt_project_dir / "seeds" / "reference"
+
+
+def _pseudonymisation_key(demo_mode: bool) -> bytes:
+    key = os.environ.get("CRIMESTAT_PSEUDONYMISATION_KEY", "")
+    if key:
+        if len(key) < 16:
+            raise SettingsError(
+                "CRIMESTAT_PSEUDONYMISATION_KEY must be at least 16 characters long"
+            )
+        return key.encode()
+    if demo_mode:
+        warnings.warn(
+            "CRIMESTAT_PSEUDONYMISATION_KEY is not set: using the demo key. "
+            "Never run real registers in demo mode.",
+            stacklevel=3,
+        )
+        return DEMO_PSEUDONYMISATION_KEY.encode()
+    raise SettingsError(
+        "CRIMESTAT_PSEUDONYMISATION_KEY is not set: it is the secret of the keyed hash that "
+        "replaces personal codes. Set it, or set CRIMESTAT_DEMO=1 for synthetic data."
+    )
+
+
+def _first_month() -> str:
+    value = os.environ.get("CRIMESTAT_FIRST_MONTH", "2010-01")
+    parts = value.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not 1 <= int(parts[1]) <= 12:
+        raise SettingsError(f"CRIMESTAT_FIRST_MONTH must look like YYYY-MM, got {value!r}")
+    return value
+
+
+def load_settings() -> Settings:
+    """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory."""
+    demo_mode = os.environ.get("CRIMESTAT_DEMO", "") in {"1", "true", "yes"}
+    home = Path(os.environ.get("CRIMESTAT_HOME", "var")).expanduser().resolve()
+    return Settings(
+        home=home,
+        pseudonymisation_key=_pseudonymisation_key(demo_mode),
+        demo_mode=demo_mode,
+        first_month=_first_month(),
+        country=CountryProfile(),
+    )
