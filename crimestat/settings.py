@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +40,17 @@ class CountryProfile:
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    pseudonymisation_key: bytes
     demo_mode: bool
     first_month: str
     country: CountryProfile
     # Share of undecodable lines above which a file is judged to be in the wrong encoding
     # (rather than carrying a few damaged rows that go to quarantine).
     max_undecodable_share: float = 0.05
+
+    @cached_property
+    def pseudonymisation_key(self) -> bytes:
+        """Read only when personal codes are hashed, so other commands work without it."""
+        return _pseudonymisation_key(self.demo_mode)
 
     @property
     def landing_dir(self) -> Path:
@@ -116,7 +121,6 @@ def load_settings() -> Settings:
     home = Path(os.environ.get("CRIMESTAT_HOME", "var")).expanduser().resolve()
     return Settings(
         home=home,
-        pseudonymisation_key=_pseudonymisation_key(demo_mode),
         demo_mode=demo_mode,
         first_month=_first_month(),
         country=CountryProfile(),

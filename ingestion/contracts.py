@@ -78,13 +78,13 @@ CITIZENSHIP_STATELESS = "XX"
 # The rules a row can break. The synthetic generator plants one defect kind per rule named the
 # same (except malformed_value, which only real extracts produce).
 QUARANTINE_RULES = (
-    "duplicate",        # same record id and version seen earlier in the partition
-    "unknown_code",     # value outside its code list (municipality, status, country, ...)
+    "duplicate",  # same record id and version seen earlier in the partition
+    "unknown_code",  # value outside its code list (municipality, status, country, ...)
     "impossible_date",  # date order or range impossible (occurred after registered, ...)
-    "missing_field",    # mandatory field empty
+    "missing_field",  # mandatory field empty
     "bad_check_digit",  # personal code whose check digit does not match
     "broken_encoding",  # line not decodable in the file's encoding
-    "truncated_row",    # line with fewer fields than the header / cut JSON
+    "truncated_row",  # line with fewer fields than the header / cut JSON
     "malformed_value",  # value not parseable as its type or pattern
 )
 

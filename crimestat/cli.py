@@ -1,0 +1,149 @@
+"""The `crimestat` command line: the one door for engineers and for the README's commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from crimestat.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from ingestion.synthetic import GenerationSummary
+    from orchestration.runs import RunOutcome
+
+
+def _fail(message: str) -> None:
+    click.secho(f"crimestat: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """crimestat: official crime statistics from the registers to Eurostat, Eurojust and
+    partners. Data lives under $CRIMESTAT_HOME (default ./var)."""
+    warnings.filterwarnings("ignore", module="dagster")
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Landing directory to write the registers' extracts into.",
+)
+@click.option("--start", default="2022-01", show_default=True, help="First month, YYYY-MM.")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 600))
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.001, 100),
+    help="1 = Lithuania's real yearly volume.",
+)
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option(
+    "--defect-rate",
+    default=0.001,
+    show_default=True,
+    type=click.FloatRange(0, 0.5),
+    help="Share of rows carrying one planted defect.",
+)
+@click.option("--broken-files", default=0, show_default=True, type=click.IntRange(0),
+              help="Number of whole files made unreadable (truncated gzip, wrong encoding, "
+                   "missing column).")  # fmt: skip
+def generate(out_dir: Path, start: str, months: int, scale: float, seed: int,
+             defect_rate: float, broken_files: int) -> None:  # fmt: skip
+    """Write synthetic registers (same arguments, same bytes)."""
+    from ingestion.synthetic import generate_registers
+
+    summary = _generate(out_dir, start, months, scale, seed, defect_rate, broken_files,
+                        generate_registers)  # fmt: skip
+    click.echo(json.dumps(summary.to_dict(), indent=2))
+
+
+def _generate(
+    out_dir: Path, start: str, months: int, scale: float, seed: int, defect_rate: float,
+    broken_files: int, generator: Callable[..., GenerationSummary],
+) -> GenerationSummary:  # fmt: skip
+    from ingestion.contracts import MONTH_PATTERN
+
+    if not MONTH_PATTERN.match(start):
+        _fail(f"--start must look like YYYY-MM, got {start!r}")
+    started = time.perf_counter()
+    summary = generator(
+        out_dir, start=start, months=months, scale=scale, seed=seed, defect_rate=defect_rate,
+        broken_files=broken_files, progress=sys.stderr.isatty(),
+    )  # fmt: skip
+    click.secho(f"generated registers in {out_dir} in {time.perf_counter() - started:.1f} s",
+                err=True)  # fmt: skip
+    return summary
+
+
+@main.command()
+@click.option(
+    "--select",
+    "selection",
+    default=None,
+    help="Dagster asset selection, e.g. 'group:ingestion' or 'key:raw/incidents'.",
+)
+@click.option("--partition", default=None, help="One month YYYY-MM (default: every landed "
+              "month).")  # fmt: skip
+def materialize(selection: str | None, partition: str | None) -> None:
+    """Materialize assets on $CRIMESTAT_HOME; exits non-zero when any step fails."""
+    outcomes = _materialize(selection, partition)
+    if not all(o.success for o in outcomes):
+        sys.exit(1)
+
+
+def _materialize(selection: str | None, partition: str | None) -> list[RunOutcome]:
+    from orchestration.definitions import defs
+    from orchestration.runs import materialize_selection
+
+    try:
+        settings = load_settings()
+        outcomes = materialize_selection(defs, settings, selection, partition)
+    except (ValueError, SettingsError) as exc:
+        _fail(str(exc))
+    for outcome in outcomes:
+        keys = ", ".join(k.to_user_string() for k in outcome.step.keys)
+        status = click.style("ok", fg="green") if outcome.success else click.style(
+            "FAILED", fg="red")  # fmt: skip
+        click.echo(f"[{status}] run {outcome.run_id[:8]} partitions {outcome.partitions}: {keys}")
+        for line in outcome.problems:
+            click.secho(f"    {line}", fg="red")
+        for line in outcome.warnings:
+            click.secho(f"    {line}", fg="yellow")
+    return outcomes
+
+
+@main.command()
+@click.option("--start", default="2022-01", show_default=True, help="First month, YYYY-MM.")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 600))
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.001, 100))
+def demo(start: str, months: int, scale: float) -> None:
+    """Synthetic registers into $CRIMESTAT_HOME/landing, every asset, then a summary."""
+    from ingestion.synthetic import generate_registers
+
+    os.environ.setdefault("CRIMESTAT_DEMO", "1")
+    settings = load_settings()
+    click.secho(f"crimestat demo in {settings.home}", bold=True)
+    if settings.landing_dir.exists():
+        click.echo(f"replacing the demo's landing files in {settings.landing_dir}")
+        shutil.rmtree(settings.landing_dir)
+    _generate(settings.landing_dir, start, months, scale, 42, 0.001, 0, generate_registers)
+    outcomes = _materialize(None, None)
+    from crimestat.summary import print_summary
+
+    print_summary(settings)
+    if not all(o.success for o in outcomes):
+        sys.exit(1)

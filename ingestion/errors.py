@@ -1,0 +1,26 @@
+"""Errors that stop a whole landing file; row-level problems go to quarantine instead."""
+
+from __future__ import annotations
+
+
+class UnreadableFile(Exception):
+    """A landing file that cannot be read at all: nothing of it may be loaded."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(f"{file}: {problem}")
+        self.file = file
+        self.problem = problem
+
+
+class PartitionLoadError(Exception):
+    """Some files of a partition could not be read; the readable ones were loaded."""
+
+    def __init__(self, register: str, partition: str, failures: list[UnreadableFile]) -> None:
+        listed = "; ".join(str(f) for f in failures)
+        super().__init__(
+            f"{register} {partition}: {len(failures)} file(s) could not be read and were not "
+            f"loaded: {listed}"
+        )
+        self.register = register
+        self.partition = partition
+        self.failures = failures

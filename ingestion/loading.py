@@ -1,0 +1,215 @@
+"""Loading one register's month partition into the raw schema, all or nothing per file.
+
+Everything of a partition is replaced in one transaction: loading twice equals loading once,
+and a run killed half-way leaves the previous state (DuckDB rolls the transaction back).
+Files that cannot be read are left out whole, the readable ones are loaded, and the
+partition then fails with a message naming each unreadable file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import polars as pl
+
+from crimestat.settings import Settings
+from ingestion.contracts import FILE_LOADS, QUARANTINE, RAW_TABLES_BY_REGISTER
+from ingestion.errors import PartitionLoadError, UnreadableFile
+from ingestion.pseudonymisation import scrub_personal_codes
+from ingestion.records import FileRecords
+from ingestion.registers import convictions, customs, incidents
+from ingestion.warehouse import ensure_raw_schema, warehouse_connection
+
+REGISTER_MODULES: dict[str, ModuleType] = {
+    "incidents": incidents,
+    "convictions": convictions,
+    "customs": customs,
+}
+
+
+@dataclass
+class PartitionReport:
+    """What a partition load did, per file and per quarantine rule."""
+
+    register: str
+    partition: str
+    files: pl.DataFrame  # FILE_LOADS columns
+    quarantined_by_rule: dict[str, int]
+    rows_by_table: dict[str, int]
+    failures: list[UnreadableFile] = field(default_factory=list)
+
+    def raise_for_unreadable_files(self) -> None:
+        if self.failures:
+            raise PartitionLoadError(self.register, self.partition, self.failures)
+
+    @property
+    def rows_read(self) -> int:
+        return int(self.files["rows_read"].sum())
+
+    @property
+    def rows_loaded(self) -> int:
+        return int(self.files["rows_loaded"].sum())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.files["rows_quarantined"].sum())
+
+
+def landing_label(path: Path, landing_dir: Path) -> str:
+    return path.relative_to(landing_dir).as_posix()
+
+
+def read_partition_files(
+    register: str, partition: str, settings: Settings
+) -> tuple[list[FileRecords], dict[str, str], list[UnreadableFile]]:
+    module = REGISTER_MODULES[register]
+    readable: list[FileRecords] = []
+    checksums: dict[str, str] = {}
+    failures: list[UnreadableFile] = []
+    for path in module.partition_files(settings.landing_dir, partition):
+        label = landing_label(path, settings.landing_dir)
+        try:
+            records = module.read_file(path, label, settings)
+        except UnreadableFile as failure:
+            failures.append(failure)
+            continue
+        readable.append(records)
+        checksums[label] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return readable, checksums, failures
+
+
+def prepare_partition(
+    register: str, partition: str, settings: Settings
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, pl.DataFrame, list[UnreadableFile]]:
+    """Raw table frames, quarantine and file accounting of a partition, not yet written."""
+    module = REGISTER_MODULES[register]
+    readable, checksums, failures = read_partition_files(register, partition, settings)
+    rows = pl.concat([r.rows for r in readable], how="diagonal") if readable else None
+    if rows is None or rows.is_empty():
+        tables = {t.name: pl.DataFrame() for t in RAW_TABLES_BY_REGISTER[register]}
+        judged_quarantine = pl.DataFrame()
+    else:
+        tables, judged_quarantine = module.raw_tables(rows, settings)
+    secret = settings.pseudonymisation_key
+    quarantine = (
+        pl.concat([r.rejected for r in readable] + [judged_quarantine], how="diagonal_relaxed")
+        if readable
+        else pl.DataFrame(schema={"_file": pl.String, "_line": pl.Int64})
+    )
+    if quarantine.height:
+        quarantine = quarantine.with_columns(
+            pl.col("record").map_elements(
+                lambda text: scrub_personal_codes(text, secret), return_dtype=pl.String
+            ),
+        )
+    loaded_lines = (
+        pl.concat(
+            [t.select("_file", "_line") for t in tables.values() if t.height], how="vertical"
+        ).unique()
+        if any(t.height for t in tables.values())
+        else pl.DataFrame(schema={"_file": pl.String, "_line": pl.Int64})
+    )
+    files = pl.DataFrame(
+        {
+            "register": [register] * len(readable),
+            "_partition": [partition] * len(readable),
+            "_file": [r.label for r in readable],
+            "sha256": [checksums[r.label] for r in readable],
+            "rows_read": [r.rows_read for r in readable],
+        },
+        schema={
+            "register": pl.String,
+            "_partition": pl.String,
+            "_file": pl.String,
+            "sha256": pl.String,
+            "rows_read": pl.Int64,
+        },
+    ).with_columns(
+        _count_per_file(loaded_lines, "rows_loaded"),
+        _count_per_file(quarantine, "rows_quarantined"),
+        pl.lit(datetime.now()).alias("loaded_at"),
+    )
+    return tables, quarantine, files, failures
+
+
+def _count_per_file(frame: pl.DataFrame, name: str) -> pl.Expr:
+    counts = dict(frame.group_by("_file").len().iter_rows()) if frame.height else {}
+    return pl.col("_file").replace_strict(counts, default=0, return_dtype=pl.Int64).alias(name)
+
+
+def write_partition(
+    con: duckdb.DuckDBPyConnection,
+    register: str,
+    partition: str,
+    tables: dict[str, pl.DataFrame],
+    quarantine: pl.DataFrame,
+    files: pl.DataFrame,
+) -> None:
+    """Replace the partition in one transaction (idempotent, crash-safe)."""
+    ensure_raw_schema(con)
+    con.execute("begin transaction")
+    try:
+        for table in RAW_TABLES_BY_REGISTER[register]:
+            con.execute(f"delete from {table.qualified} where _partition = ?", [partition])
+            frame = tables.get(table.name)
+            if frame is not None and frame.height:
+                _insert(
+                    con,
+                    table.qualified,
+                    table.column_names,
+                    frame.with_columns(pl.lit(partition).alias("_partition")),
+                )
+        for table in (QUARANTINE, FILE_LOADS):
+            con.execute(
+                f"delete from {table.qualified} where register = ? and _partition = ?",
+                [register, partition],
+            )
+        if quarantine.height:
+            _insert(
+                con,
+                QUARANTINE.qualified,
+                QUARANTINE.column_names,
+                quarantine.with_columns(
+                    pl.lit(register).alias("register"), pl.lit(partition).alias("_partition")
+                ),
+            )
+        if files.height:
+            _insert(con, FILE_LOADS.qualified, FILE_LOADS.column_names, files)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, qualified: str, columns: tuple[str, ...], frame: pl.DataFrame
+) -> None:
+    names = ", ".join(columns)
+    con.register("incoming", frame.select(columns).to_arrow())
+    try:
+        con.execute(f"insert into {qualified} ({names}) select {names} from incoming")
+    finally:
+        con.unregister("incoming")
+
+
+def load_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
+    """Load a partition; unreadable files are listed in the report, not loaded."""
+    tables, quarantine, files, failures = prepare_partition(register, partition, settings)
+    with warehouse_connection(settings.warehouse_path) as con:
+        write_partition(con, register, partition, tables, quarantine, files)
+    report = PartitionReport(
+        register=register,
+        partition=partition,
+        files=files,
+        quarantined_by_rule=dict(quarantine.group_by("rule").len().iter_rows())
+        if quarantine.height
+        else {},
+        rows_by_table={name: frame.height for name, frame in tables.items()},
+        failures=failures,
+    )
+    return report

@@ -1,0 +1,1 @@
+"""One module per source register: its files, its contract, its raw tables."""

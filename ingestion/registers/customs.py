@@ -1,0 +1,145 @@
+"""Customs violations register (SPEC 3.3): a monthly pair of Windows-1257 CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from crimestat.settings import Settings
+from ingestion import contracts as c
+from ingestion.judging import Contract, date_order_rule, judge, too_old_rule
+from ingestion.records import FileRecords, read_delimited
+from ingestion.reference import load_code_lists
+from ingestion.validation import Field, Rule, below_rule, coordinate_rules, negative_rule
+
+REGISTER = "customs"
+ENCODING = "cp1257"
+OLDEST_DATE = "1990-01-01"
+VIOLATIONS_PREFIX = "violations_"
+SEIZURES_PREFIX = "seizures_"
+
+
+def partition_files(landing_dir: Path, partition: str) -> list[Path]:
+    folder = landing_dir / REGISTER / partition
+    return sorted(folder.glob(f"{VIOLATIONS_PREFIX}*.csv")) + sorted(
+        folder.glob(f"{SEIZURES_PREFIX}*.csv")
+    )
+
+
+def _is_seizures(path: Path) -> bool:
+    return path.name.startswith(SEIZURES_PREFIX)
+
+
+def _decimal_comma(*names: str):
+    def normalise(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(pl.col(n).str.replace(",", ".", literal=True) for n in names)
+
+    return normalise
+
+
+def violations_contract(settings: Settings) -> Contract:
+    codes = load_code_lists(settings.reference_dir)
+    fields = (
+        Field("violation_id", mandatory=True),
+        Field("version", "integer", mandatory=True),
+        Field("written_at", "timestamp", mandatory=True),
+        Field("detected_at", "timestamp", mandatory=True),
+        Field("unit_code", mandatory=True),
+        Field("task_id"),
+        Field("customs_post", mandatory=True),
+        Field("border_section", mandatory=True, codes=c.BORDER_SECTIONS),
+        Field("lat", "float"),
+        Field("lon", "float"),
+        Field("violation_type", mandatory=True, codes=c.VIOLATION_TYPES),
+        Field("procedure", mandatory=True, codes=c.PROCEDURES),
+        Field(
+            "offender_citizenship",
+            codes=(*codes.countries, c.CITIZENSHIP_STATELESS),
+            code_list_name="ISO 3166-1 alpha-2 or XX",
+        ),
+        Field("vehicle_type", mandatory=True, codes=c.VEHICLE_TYPES),
+    )
+
+    def rules(f: dict[str, Field]) -> list[Rule]:
+        return [
+            below_rule(f["version"], 1),
+            *coordinate_rules(f, settings.country),
+            *[too_old_rule(f[n], OLDEST_DATE) for n in ("written_at", "detected_at")],
+            date_order_rule(
+                "written_at", f["written_at"].typed(), f["detected_at"].typed(), "detected_at"
+            ),
+        ]
+
+    return Contract(
+        fields,
+        key=("violation_id", "version"),
+        extra_rules=rules,
+        normalise=_decimal_comma("lat", "lon"),
+    )
+
+
+def seizures_contract() -> Contract:
+    fields = (
+        Field("violation_id", mandatory=True),
+        Field("line_no", "integer", mandatory=True),
+        Field("cn_code", mandatory=True, pattern=c.CN_CODE_PATTERN),
+        Field("goods_category", mandatory=True, codes=c.GOODS_CATEGORIES),
+        Field("quantity", "decimal", mandatory=True),
+        Field("unit", mandatory=True, codes=c.SEIZURE_UNITS),
+        Field("value_eur", "decimal", mandatory=True),
+    )
+
+    def rules(f: dict[str, Field]) -> list[Rule]:
+        return [
+            below_rule(f["line_no"], 1),
+            negative_rule(f["quantity"]),
+            negative_rule(f["value_eur"]),
+        ]
+
+    return Contract(
+        fields,
+        key=("violation_id", "line_no"),
+        extra_rules=rules,
+        normalise=_decimal_comma("quantity", "value_eur"),
+    )
+
+
+def read_file(path: Path, label: str, settings: Settings) -> FileRecords:
+    columns = c.CUSTOMS_SEIZURE_COLUMNS if _is_seizures(path) else c.CUSTOMS_VIOLATION_COLUMNS
+    records = read_delimited(
+        path,
+        label,
+        columns,
+        encoding=ENCODING,
+        separator=";",
+        max_undecodable_share=settings.max_undecodable_share,
+    )
+    kind = "seizures" if _is_seizures(path) else "violations"
+    return FileRecords(
+        label, records.rows.with_columns(pl.lit(kind).alias("_kind")), records.rejected
+    )
+
+
+def raw_tables(
+    records: pl.DataFrame, settings: Settings
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    violations = judge(
+        records.filter(pl.col("_kind") == "violations").select(
+            "_file", "_line", "_text", *c.CUSTOMS_VIOLATION_COLUMNS
+        ),
+        violations_contract(settings),
+    )
+    seizures = judge(
+        records.filter(pl.col("_kind") == "seizures").select(
+            "_file", "_line", "_text", *c.CUSTOMS_SEIZURE_COLUMNS
+        ),
+        seizures_contract(),
+    )
+    return (
+        {
+            c.CUSTOMS_VIOLATION_VERSIONS.name: violations.valid,
+            c.CUSTOMS_SEIZURES.name: seizures.valid,
+        },
+        pl.concat([violations.quarantine, seizures.quarantine]),
+    )

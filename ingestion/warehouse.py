@@ -1,0 +1,46 @@
+"""The DuckDB warehouse file: connections that wait their turn, and the raw schema.
+
+DuckDB admits one writing process per file. Steps of a Dagster run (or a second run) that
+need the file wait for the lock for a while instead of failing at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contracts import ALL_RAW_TABLES
+
+LOCK_WAIT_SECONDS = 600.0
+
+
+@contextmanager
+def warehouse_connection(
+    path: Path, *, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for table in ALL_RAW_TABLES:
+        con.execute(table.ddl())

@@ -1,0 +1,117 @@
+"""One asset per register, partitioned by month, with the nothing-lost check.
+
+A run over a range of months loads each month in its own transaction. When some files cannot
+be read, the other months (and the readable files) are kept and recorded as materialized, and
+the run fails naming each unreadable file.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from crimestat.settings import load_settings
+from ingestion.contracts import REGISTERS
+from ingestion.errors import PartitionLoadError
+from ingestion.loading import PartitionReport, load_partition
+from ingestion.reconciliation import unreconciled_files
+from ingestion.warehouse import warehouse_connection
+from orchestration.partitions import monthly_partitions
+
+ROWS_RECONCILE = "rows_reconcile"
+
+
+def raw_asset_key(register: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", register])
+
+
+def _partition_metadata(report: PartitionReport) -> dict[str, dg.MetadataValue]:
+    return {
+        "files": dg.MetadataValue.int(report.files.height),
+        "rows_read": dg.MetadataValue.int(report.rows_read),
+        "rows_loaded": dg.MetadataValue.int(report.rows_loaded),
+        "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
+        "quarantined_by_rule": dg.MetadataValue.json(report.quarantined_by_rule),
+        "rows_by_table": dg.MetadataValue.json(report.rows_by_table),
+    }
+
+
+def build_register_asset(register: str) -> dg.AssetsDefinition:
+    key = raw_asset_key(register)
+
+    @dg.asset(
+        key=key,
+        group_name="ingestion",
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"python", "duckdb"},
+        description=f"Every version row of the {register} register's landing files for the "
+        "month, validated, pseudonymised; failing rows in raw.quarantine.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                ROWS_RECONCILE,
+                asset=key,
+                description="Per landing file: rows read = rows loaded + rows quarantined, "
+                "counted in the warehouse tables.",
+                blocking=True,
+            )
+        ],
+    )
+    def register_asset(context: AssetExecutionContext) -> Iterator[object]:
+        settings = load_settings()
+        partitions = context.partition_keys
+        failures: list[PartitionLoadError] = []
+        loaded: list[PartitionReport] = []
+        for partition in partitions:
+            report = load_partition(register, partition, settings)
+            context.log.info(
+                f"{register} {partition}: {report.files.height} files, {report.rows_read} rows "
+                f"read, {report.rows_loaded} loaded, {report.rows_quarantined} quarantined"
+            )
+            loaded.append(report)
+            if report.failures:
+                failures.append(PartitionLoadError(register, partition, report.failures))
+                context.log.error(str(failures[-1]))
+        with warehouse_connection(settings.warehouse_path, read_only=False) as con:
+            mismatches = unreconciled_files(con, register, partitions)
+        yield dg.AssetCheckResult(
+            check_name=ROWS_RECONCILE,
+            passed=mismatches.is_empty(),
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "partitions": dg.MetadataValue.text(f"{partitions[0]}..{partitions[-1]}"),
+                "files_checked": dg.MetadataValue.int(sum(r.files.height for r in loaded)),
+                "unreconciled_files": dg.MetadataValue.json(mismatches.to_dicts()),
+            },
+        )  # fmt: skip
+        if not failures:
+            if len(loaded) == 1:
+                yield dg.MaterializeResult(metadata=_partition_metadata(loaded[0]))
+            else:
+                yield dg.MaterializeResult(
+                    metadata={
+                        "partitions": dg.MetadataValue.int(len(loaded)),
+                        "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
+                        "rows_quarantined": dg.MetadataValue.int(
+                            sum(r.rows_quarantined for r in loaded)
+                        ),
+                    }
+                )
+            return
+        failed = {f.partition for f in failures}
+        for report in loaded:
+            if report.partition not in failed:
+                yield dg.AssetMaterialization(
+                    asset_key=key, partition=report.partition, metadata=_partition_metadata(report)
+                )
+        raise dg.Failure(
+            description="; ".join(str(f) for f in failures),
+            metadata={"unreadable_files": dg.MetadataValue.json(
+                [{"file": u.file, "problem": u.problem} for f in failures for u in f.failures]
+            )},
+        )  # fmt: skip
+
+    return register_asset
+
+
+register_assets = [build_register_asset(register) for register in REGISTERS]

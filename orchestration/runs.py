@@ -1,0 +1,161 @@
+"""Running a selection of assets from the command line, as real Dagster runs.
+
+A Dagster run covers assets of one partitioning, so a selection is cut, in topological order,
+into consecutive steps of partitioned and unpartitioned assets. Partitioned steps run as one
+run over the whole month range (single-run backfill), the way a backfill from the UI would.
+Every run is recorded in the Dagster instance under `$CRIMESTAT_HOME/dagster`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from crimestat.settings import Settings
+from ingestion.contracts import MONTH_PATTERN, REGISTERS
+
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+"""
+
+
+@dataclass(frozen=True)
+class RunStep:
+    keys: tuple[dg.AssetKey, ...]
+    partitioned: bool
+
+
+@dataclass
+class RunOutcome:
+    """What one Dagster run did; `problems` names each failed step or blocking check."""
+
+    step: RunStep
+    run_id: str
+    partitions: str
+    success: bool
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def dagster_instance(settings: Settings) -> dg.DagsterInstance:
+    """The persistent instance of this data directory (the UI shows the same runs)."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def plan_steps(defs: dg.Definitions, selection: str | None) -> list[RunStep]:
+    graph = defs.resolve_asset_graph()
+    chosen = (
+        dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
+    ).resolve(graph)
+    if not chosen:
+        raise ValueError(f"the selection {selection!r} matches no asset")
+    unpartitioned = graph.unpartitioned_asset_keys
+    steps: list[RunStep] = []
+    for key in graph.toposorted_asset_keys:
+        if key not in chosen:
+            continue
+        partitioned = key not in unpartitioned
+        if steps and steps[-1].partitioned == partitioned:
+            steps[-1] = RunStep((*steps[-1].keys, key), partitioned)
+        else:
+            steps.append(RunStep((key,), partitioned))
+    return steps
+
+
+def landed_months(landing_dir: Path) -> list[str]:
+    """Months for which any register has delivered files, oldest first."""
+    months = {
+        folder.name
+        for register in REGISTERS
+        if (landing_dir / register).is_dir()
+        for folder in (landing_dir / register).iterdir()
+        if folder.is_dir() and MONTH_PATTERN.match(folder.name) and any(folder.iterdir())
+    }
+    return sorted(months)
+
+
+def month_range(settings: Settings, partition: str | None) -> tuple[str, str]:
+    if partition is not None:
+        if not MONTH_PATTERN.match(partition):
+            raise ValueError(f"--partition must look like YYYY-MM, got {partition!r}")
+        return partition, partition
+    months = landed_months(settings.landing_dir)
+    if not months:
+        raise ValueError(
+            f"no landing files under {settings.landing_dir}: run `crimestat generate` first "
+            "or name a --partition"
+        )
+    return months[0], months[-1]
+
+
+def run_step(
+    defs: dg.Definitions,
+    step: RunStep,
+    instance: dg.DagsterInstance,
+    months: tuple[str, str],
+) -> RunOutcome:
+    tags: dict[str, str] = {"crimestat/launched_by": "cli"}
+    partitions = "-"
+    if step.partitioned:
+        tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = months
+        partitions = months[0] if months[0] == months[1] else f"{months[0]}..{months[1]}"
+    result = dg.materialize(
+        list(defs.assets or []),
+        selection=list(step.keys),
+        instance=instance,
+        tags=tags,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    outcome = RunOutcome(step, result.run_id, partitions, result.success)
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            text = (event.step_failure_data.user_failure_data or None) and (
+                event.step_failure_data.user_failure_data.description
+            )
+            outcome.problems.append(
+                f"step {event.step_key} failed: {text or (error.message.strip() if error else '')}"
+            )
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                continue
+            target = evaluation.asset_key.to_user_string()
+            line = f"check {evaluation.check_name} on {target} failed"
+            if evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                outcome.problems.append(line)
+                outcome.success = False
+            else:
+                outcome.warnings.append(line + " (warning)")
+    return outcome
+
+
+def materialize_selection(
+    defs: dg.Definitions, settings: Settings, selection: str | None, partition: str | None
+) -> list[RunOutcome]:
+    """Run the steps of the selection in order, stopping after a failed one: marts must never
+    be built on top of an ingestion that did not complete."""
+    steps = plan_steps(defs, selection)
+    months = month_range(settings, partition) if any(s.partitioned for s in steps) else ("", "")
+    instance = dagster_instance(settings)
+    outcomes: list[RunOutcome] = []
+    for step in steps:
+        outcomes.append(run_step(defs, step, instance, months))
+        if not outcomes[-1].success:
+            break
+    return outcomes

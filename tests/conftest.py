@@ -1,0 +1,20 @@
+"""Shared fixtures: every test gets its own data directory and a real DuckDB file in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TEST_PSEUDONYMISATION_KEY = "test-secret-key-0123456789"
+
+
+@pytest.fixture
+def crimestat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("CRIMESTAT_HOME", str(home))
+    monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", TEST_PSEUDONYMISATION_KEY)
+    monkeypatch.delenv("CRIMESTAT_DEMO", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return home
