@@ -147,3 +147,7 @@ def demo(start: str, months: int, scale: float) -> None:
     print_summary(settings)
     if not all(o.success for o in outcomes):
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -57,22 +57,35 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
 
 
 def plan_steps(defs: dg.Definitions, selection: str | None) -> list[RunStep]:
+    """Cut the selection into as few runs as the partitioning allows, upstream first.
+
+    Each step takes every selected asset of one partitioning whose selected parents are
+    done, for as long as there are such assets, then the other partitioning takes over.
+    """
     graph = defs.resolve_asset_graph()
     chosen = (
         dg.AssetSelection.from_string(selection) if selection else dg.AssetSelection.all()
     ).resolve(graph)
-    if not chosen:
-        raise ValueError(f"the selection {selection!r} matches no asset")
+    pending = {k for k in chosen if graph.get(k).is_materializable}
+    if not pending:
+        raise ValueError(f"the selection {selection!r} matches no asset that can be materialized")
     unpartitioned = graph.unpartitioned_asset_keys
+    order = {key: i for i, key in enumerate(graph.toposorted_asset_keys)}
     steps: list[RunStep] = []
-    for key in graph.toposorted_asset_keys:
-        if key not in chosen:
-            continue
-        partitioned = key not in unpartitioned
-        if steps and steps[-1].partitioned == partitioned:
-            steps[-1] = RunStep((*steps[-1].keys, key), partitioned)
-        else:
-            steps.append(RunStep((key,), partitioned))
+    partitioned = not any(
+        k in unpartitioned and not (graph.get(k).parent_keys & pending) for k in pending
+    )
+    while pending:
+        taken: list[dg.AssetKey] = []
+        while ready := [
+            k for k in pending
+            if (k not in unpartitioned) == partitioned and not (graph.get(k).parent_keys & pending)
+        ]:  # fmt: skip
+            taken += ready
+            pending -= set(ready)
+        if taken:
+            steps.append(RunStep(tuple(sorted(taken, key=order.__getitem__)), partitioned))
+        partitioned = not partitioned
     return steps
 
 
@@ -115,6 +128,7 @@ def run_step(
         partitions = months[0] if months[0] == months[1] else f"{months[0]}..{months[1]}"
     result = dg.materialize(
         list(defs.assets or []),
+        resources=dict(defs.resources or {}),
         selection=list(step.keys),
         instance=instance,
         tags=tags,

@@ -121,20 +121,23 @@ def read_file(path: Path, label: str, settings: Settings) -> FileRecords:
     )
 
 
+def _records_of_kind(records: pl.DataFrame, kind: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    """The month's violations or seizures; absent columns when that file was unreadable."""
+    subset = records.filter(pl.col("_kind") == kind)
+    return subset.with_columns(
+        pl.lit(None, pl.String).alias(name) for name in columns if name not in subset.columns
+    ).select("_file", "_line", "_text", *columns)
+
+
 def raw_tables(
     records: pl.DataFrame, settings: Settings
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     violations = judge(
-        records.filter(pl.col("_kind") == "violations").select(
-            "_file", "_line", "_text", *c.CUSTOMS_VIOLATION_COLUMNS
-        ),
+        _records_of_kind(records, "violations", c.CUSTOMS_VIOLATION_COLUMNS),
         violations_contract(settings),
     )
     seizures = judge(
-        records.filter(pl.col("_kind") == "seizures").select(
-            "_file", "_line", "_text", *c.CUSTOMS_SEIZURE_COLUMNS
-        ),
-        seizures_contract(),
+        _records_of_kind(records, "seizures", c.CUSTOMS_SEIZURE_COLUMNS), seizures_contract()
     )
     return (
         {
