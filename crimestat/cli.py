@@ -118,7 +118,10 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
         keys = ", ".join(k.to_user_string() for k in outcome.step.keys)
         status = click.style("ok", fg="green") if outcome.success else click.style(
             "FAILED", fg="red")  # fmt: skip
-        click.echo(f"[{status}] run {outcome.run_id[:8]} partitions {outcome.partitions}: {keys}")
+        click.echo(
+            f"[{status}] run {outcome.run_id[:8]} partitions {outcome.partitions}, "
+            f"{outcome.checks_passed} checks passed: {keys}"
+        )
         for line in outcome.problems:
             click.secho(f"    {line}", fg="red")
         for line in outcome.warnings:

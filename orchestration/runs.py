@@ -41,6 +41,7 @@ class RunOutcome:
     run_id: str
     partitions: str
     success: bool
+    checks_passed: int = 0
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -148,6 +149,7 @@ def run_step(
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if evaluation.passed:
+                outcome.checks_passed += 1
                 continue
             target = evaluation.asset_key.to_user_string()
             line = f"check {evaluation.check_name} on {target} failed"

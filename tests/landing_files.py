@@ -85,3 +85,28 @@ SEIZURE = {
     "violation_id": "V-1", "line_no": "1", "cn_code": "24022090",
     "goods_category": "cigarettes", "quantity": "10000", "unit": "sticks", "value_eur": "2500,50",
 }  # fmt: skip
+
+MONTHS = ("2022-01", "2022-02", "2022-03")
+
+
+def land_three_months(landing: Path) -> None:
+    """Two daily files per month for the daily registers, one customs pair per month."""
+    for month in MONTHS:
+        for day in ("05", "20"):
+            n = f"{month}-{day}"
+            write_incidents(landing, n, [
+                INCIDENT | {"event_id": f"E-{n}-{i}", "written_at": f"{n}T10:00:00",
+                            "registered_at": f"{n}T09:00:00", "occurred_from": f"{n}T01:00:00"}
+                for i in range(5)
+            ])  # fmt: skip
+            write_convictions(landing, n, [
+                CONVICTION | {"conviction_id": f"C-{n}-{i}", "written_at": f"{n}T12:00:00",
+                              "judgment_at": f"{n}"}
+                for i in range(3)
+            ])  # fmt: skip
+        write_customs(
+            landing, month,
+            [VIOLATION | {"violation_id": f"V-{month}", "written_at": f"{month}-10T10:00:00",
+                          "detected_at": f"{month}-09T10:00:00"}],
+            [SEIZURE | {"violation_id": f"V-{month}"}],
+        )  # fmt: skip

@@ -15,45 +15,13 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from landing_files import (
-    CONVICTION,
-    INCIDENT,
-    SEIZURE,
-    VIOLATION,
-    write_convictions,
-    write_customs,
-    write_incidents,
-)
+from landing_files import INCIDENT, MONTHS, land_three_months, write_incidents
 
 from crimestat.settings import load_settings
 from ingestion.contracts import ALL_RAW_TABLES
 from ingestion.loading import load_partition
 
 PROJECT = Path(__file__).resolve().parent.parent
-MONTHS = ("2022-01", "2022-02", "2022-03")
-
-
-def land_three_months(landing: Path) -> None:
-    """Two daily files per month for the daily registers, one customs pair per month."""
-    for month in MONTHS:
-        for day in ("05", "20"):
-            n = f"{month}-{day}"
-            write_incidents(landing, n, [
-                INCIDENT | {"event_id": f"E-{n}-{i}", "written_at": f"{n}T10:00:00",
-                            "registered_at": f"{n}T09:00:00", "occurred_from": f"{n}T01:00:00"}
-                for i in range(5)
-            ])  # fmt: skip
-            write_convictions(landing, n, [
-                CONVICTION | {"conviction_id": f"C-{n}-{i}", "written_at": f"{n}T12:00:00",
-                              "judgment_at": f"{n}"}
-                for i in range(3)
-            ])  # fmt: skip
-        write_customs(
-            landing, month,
-            [VIOLATION | {"violation_id": f"V-{month}", "written_at": f"{month}-10T10:00:00",
-                          "detected_at": f"{month}-09T10:00:00"}],
-            [SEIZURE | {"violation_id": f"V-{month}"}],
-        )  # fmt: skip
 
 
 def raw_snapshot(warehouse: Path) -> dict[str, pl.DataFrame]:

@@ -1,0 +1,187 @@
+"""The dbt project as Dagster assets (dagster-dbt): models are assets, dbt tests are checks.
+
+The project is cut into four ops so that the op graph follows the data and never loops:
+reference seeds -> staging and intermediate views (over the raw register assets) -> monthly
+marts (partitioned by month; the month range of a run is passed as vars month_from/month_to)
+-> annual and other marts.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from crimestat.settings import load_settings
+from ingestion.contracts import REGISTERS
+from orchestration.ingestion_assets import raw_asset_key
+from orchestration.partitions import monthly_partitions
+
+SOURCE_TABLE_REGISTER = {
+    "incident_versions": "incidents",
+    "conviction_versions": "convictions",
+    "conviction_offences": "convictions",
+    "customs_violation_versions": "customs",
+    "customs_seizures": "customs",
+}
+# Written by every register's ingestion: models reading them depend on all three.
+SHARED_RAW_TABLES = ("quarantine", "file_loads")
+# Selections name models only: a path selector would also pick the tests written in that
+# folder's YAML, including tests of models another op builds.
+MONTHLY_MODELS = "config.materialized:incremental"
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter (the project's venv), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_environment() -> dict[str, str]:
+    """dbt reads the data directory from the environment (profiles.yml). Tests that also
+    reference models of a later op (relationships to a mart) wait for that op: `buildable`
+    runs a test once all its parents are selected or upstream of the selection."""
+    return {"CRIMESTAT_HOME": str(load_settings().home), "DBT_INDIRECT_SELECTION": "buildable"}
+
+
+def prepare_manifest(project_dir: Path) -> Path:
+    """Parse the project when its manifest is missing or older than any of its sources, so a
+    fresh checkout (CI, a new machine) loads the definitions without a manual `dbt parse`."""
+    manifest = project_dir / "target" / "manifest.json"
+    sources = [
+        p
+        for folder in ("models", "macros", "seeds", "tests")
+        for p in (project_dir / folder).rglob("*")
+        if p.is_file()
+    ] + [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    newest = max(p.stat().st_mtime for p in sources)
+    if manifest.exists() and manifest.stat().st_mtime >= newest:
+        return manifest
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
+         "--profiles-dir", str(project_dir)],
+        check=True,
+        env={**os.environ, **dbt_environment()},
+    )  # fmt: skip
+    return manifest
+
+
+class CrimestatDbtTranslator(DagsterDbtTranslator):
+    """Keys say the layer (`reference/...`, `staging/...`, `marts/...`); raw sources point at
+    the register ingestion assets that write them."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            register = SOURCE_TABLE_REGISTER.get(dbt_resource_props["name"])
+            return dg.AssetKey(["raw", register or dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props["schema"]
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        shared = {dg.AssetKey(["raw", table]) for table in SHARED_RAW_TABLES}
+        if not any(dep.asset_key in shared for dep in spec.deps):
+            return spec
+        deps = [dep for dep in spec.deps if dep.asset_key not in shared]
+        deps += [dg.AssetDep(raw_asset_key(register)) for register in REGISTERS]
+        return spec.replace_attributes(deps=deps)
+
+
+settings = load_settings()
+dbt_project = DbtProject(
+    project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_project_dir
+)
+manifest_path = prepare_manifest(settings.dbt_project_dir)
+translator = CrimestatDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)
+)
+dbt_resource = DbtCliResource(
+    project_dir=dbt_project,
+    profiles_dir=str(settings.dbt_project_dir),
+    dbt_executable=dbt_executable(),
+)
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict) -> Iterator:
+    os.environ.update(dbt_environment())
+    args = ["build"]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(
+    manifest=manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select="resource_type:seed",
+    name="dbt_reference_seeds",
+)
+def dbt_reference_seeds(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """Reference data: ICCS, correspondence, municipalities/NUTS3, population, code lists."""
+    yield from _build(context, dbt, {})
+
+
+@dbt_assets(
+    manifest=manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select="path:models/staging,resource_type:model path:models/intermediate,resource_type:model",
+    name="dbt_staging_and_intermediate",
+)
+def dbt_staging_and_intermediate(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    yield from _build(context, dbt, {})
+
+
+@dbt_assets(
+    manifest=manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select=MONTHLY_MODELS,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    name="dbt_monthly_marts",
+)
+def dbt_monthly_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """Rebuilds only the months of the run's partition range (delete+insert by month)."""
+    window = context.partition_key_range
+    yield from _build(context, dbt, {"month_from": window.start, "month_to": window.end})
+
+
+@dbt_assets(
+    manifest=manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select="path:models/marts,resource_type:model",
+    # dbt's indirect selection would otherwise also pull in relationships tests of the monthly
+    # marts (their other parent, a seed, is upstream), before those marts exist.
+    exclude=f"{MONTHLY_MODELS} {MONTHLY_MODELS}+1,resource_type:test",
+    name="dbt_annual_marts",
+)
+def dbt_annual_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    yield from _build(context, dbt, {})
+
+
+dbt_asset_definitions = [
+    dbt_reference_seeds,
+    dbt_staging_and_intermediate,
+    dbt_monthly_marts,
+    dbt_annual_marts,
+]
