@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import warnings
@@ -111,7 +113,12 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
 
     try:
         settings = load_settings()
-        outcomes = materialize_selection(defs, settings, selection, partition)
+        log_path = settings.home / "logs" / f"materialize-{time.strftime('%Y%m%dT%H%M%S')}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        click.echo(f"materializing on {settings.home} (dbt output in {log_path})")
+        # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+            outcomes = materialize_selection(defs, settings, selection, partition)
     except (ValueError, SettingsError) as exc:
         _fail(str(exc))
     for outcome in outcomes:
@@ -150,6 +157,76 @@ def demo(start: str, months: int, scale: float) -> None:
     print_summary(settings)
     if not all(o.success for o in outcomes):
         sys.exit(1)
+
+
+def _dashboards_command(port: int, address: str) -> list[str]:
+    """`streamlit run` of the app: headless (no browser opened on a server), no telemetry,
+    and a browser address given, so Streamlit never asks a web service for its external IP
+    (the dashboards must work with no internet)."""
+    app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    shown = "localhost" if address in ("0.0.0.0", "::") else address
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", address,
+        "--browser.serverAddress", shown,
+        "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
+    ]  # fmt: skip
+
+
+ADDRESS_HELP = "Address the dashboards listen on (0.0.0.0 = every interface)."
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--address", default="localhost", show_default=True, help=ADDRESS_HELP)
+def dashboards(port: int, address: str) -> None:
+    """Serve the dashboards on the current serving snapshot of $CRIMESTAT_HOME."""
+    click.echo(f"dashboards on http://{address}:{port}")
+    process = subprocess.Popen(_dashboards_command(port, address))
+    try:
+        sys.exit(process.wait())
+    except KeyboardInterrupt:
+        # Ctrl-C reaches Streamlit too (same process group): let it finish stopping.
+        process.wait()
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the dashboards.")  # fmt: skip
+@click.option("--address", default="localhost", show_default=True, help=ADDRESS_HELP)
+@click.option("--dagster-port", default=3000, show_default=True, type=click.IntRange(1, 65535))
+def ui(port: int, address: str, dagster_port: int) -> None:
+    """The Dagster UI and the dashboards together; Ctrl-C stops both."""
+    settings = load_settings()
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
+    dagster = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
+               "--port", str(dagster_port)]  # fmt: skip
+    click.echo(f"Dagster UI on http://localhost:{dagster_port}, "
+               f"dashboards on http://localhost:{port}")  # fmt: skip
+    processes = [
+        subprocess.Popen(dagster, env=environment),
+        subprocess.Popen(_dashboards_command(port, address), env=environment),
+    ]
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        click.echo("stopping the Dagster UI and the dashboards")
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    failed = [p.returncode for p in processes if p.returncode not in (0, -15, None)]
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ def print_summary(settings: Settings) -> None:
         return
     with warehouse_connection(settings.warehouse_path, read_only=True) as con:
         tables = con.sql(
-            "select table_schema, table_name, estimated_size from duckdb_tables() "
-            "order by table_schema, table_name"
+            "select schema_name, table_name, estimated_size from duckdb_tables() "
+            "order by schema_name, table_name"
         ).fetchall()
         files = con.sql(
             "select register, count(*), sum(rows_read), sum(rows_loaded), "
