@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -122,12 +123,13 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
     except (ValueError, SettingsError) as exc:
         _fail(str(exc))
     for outcome in outcomes:
-        keys = ", ".join(k.to_user_string() for k in outcome.step.keys)
+        layers = sorted({k.path[0] for k in outcome.step.keys})
         status = click.style("ok", fg="green") if outcome.success else click.style(
             "FAILED", fg="red")  # fmt: skip
         click.echo(
-            f"[{status}] run {outcome.run_id[:8]} partitions {outcome.partitions}, "
-            f"{outcome.checks_passed} checks passed: {keys}"
+            f"[{status}] run {outcome.run_id[:8]} partitions {outcome.partitions}: "
+            f"{len(outcome.step.keys)} assets ({', '.join(layers)}), "
+            f"{outcome.checks_passed} checks passed"
         )
         for line in outcome.problems:
             click.secho(f"    {line}", fg="red")
@@ -185,12 +187,7 @@ ADDRESS_HELP = "Address the dashboards listen on (0.0.0.0 = every interface)."
 def dashboards(port: int, address: str) -> None:
     """Serve the dashboards on the current serving snapshot of $CRIMESTAT_HOME."""
     click.echo(f"dashboards on http://{address}:{port}")
-    process = subprocess.Popen(_dashboards_command(port, address))
-    try:
-        sys.exit(process.wait())
-    except KeyboardInterrupt:
-        # Ctrl-C reaches Streamlit too (same process group): let it finish stopping.
-        process.wait()
+    _serve([_dashboards_command(port, address)], dict(os.environ))
 
 
 @main.command()
@@ -206,27 +203,43 @@ def ui(port: int, address: str, dagster_port: int) -> None:
     dagster = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
                "--port", str(dagster_port)]  # fmt: skip
     click.echo(f"Dagster UI on http://localhost:{dagster_port}, "
-               f"dashboards on http://localhost:{port}")  # fmt: skip
+               f"dashboards on http://{address}:{port}")  # fmt: skip
+    _serve([dagster, _dashboards_command(port, address)], environment)
+
+
+def _serve(commands: list[list[str]], environment: dict[str, str]) -> None:
+    """Run servers until one ends or Ctrl-C (or SIGTERM), then stop them all.
+
+    Each child runs in its own session: Ctrl-C reaches only this process, which passes
+    exactly one SIGINT to each (dagster dev shuts its code servers down on the first one; a
+    second signal would cut that short and leave them behind).
+    """
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     processes = [
-        subprocess.Popen(dagster, env=environment),
-        subprocess.Popen(_dashboards_command(port, address), env=environment),
+        subprocess.Popen(command, env=environment, start_new_session=True) for command in commands
     ]
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:
-        click.echo("stopping the Dagster UI and the dashboards")
+        click.echo("stopping")
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    failed = [p.returncode for p in processes if p.returncode not in (0, -15, None)]
-    sys.exit(1 if failed else 0)
+        _stop(processes)
+    sys.exit(0 if all(p.returncode in (0, -signal.SIGINT) for p in processes) else 1)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 60) -> None:
+    """SIGINT to every child still running, then SIGKILL to any that outlive the grace."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace_seconds
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":
