@@ -139,6 +139,36 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
 
 
 @main.command()
+def check() -> None:
+    """Run every check on the current warehouse and print a table; exit 1 on a failed
+    blocking (ERROR) check."""
+    from crimestat.checks import dbt_test_lines, reconciliation_lines, suite_lines
+    from orchestration.dbt_assets import dbt_executable
+
+    settings = load_settings()
+    if not settings.warehouse_path.exists():
+        _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
+    lines = [
+        *reconciliation_lines(settings),
+        *dbt_test_lines(settings, dbt_executable()),
+        *suite_lines(settings),
+    ]
+    click.echo(f"{'check':<58} {'target':<34} {'severity':<8} result  detail")
+    for line in lines:
+        verdict = click.style("pass", fg="green") if line.passed else click.style(
+            "FAIL", fg="red" if line.severity == "ERROR" else "yellow")  # fmt: skip
+        click.echo(f"{line.check[:58]:<58} {line.target[:34]:<34} {line.severity:<8} {verdict}"
+                   f"    {line.detail}")  # fmt: skip
+    blocking = [line for line in lines if not line.passed and line.severity == "ERROR"]
+    click.echo(f"\n{len(lines)} checks: {sum(line.passed for line in lines)} passed, "
+               f"{len(blocking)} blocking failures, "
+               f"{sum(not line.passed and line.severity == 'WARN' for line in lines)} warnings; "
+               f"Data Docs: {settings.home / 'quality' / 'data_docs' / 'index.html'}")  # fmt: skip
+    if blocking:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--start", default="2022-01", show_default=True, help="First month, YYYY-MM.")
 @click.option("--months", default=12, show_default=True, type=click.IntRange(1, 600))
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.001, 100))
@@ -214,6 +244,9 @@ def _serve(commands: list[list[str]], environment: dict[str, str]) -> None:
     exactly one SIGINT to each (dagster dev shuts its code servers down on the first one; a
     second signal would cut that short and leave them behind).
     """
+    # Set before the children start: a SIGINT ignored here (a shell's background job) would
+    # be ignored by them too, and they could then not be stopped gracefully.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     processes = [
         subprocess.Popen(command, env=environment, start_new_session=True) for command in commands
@@ -228,18 +261,17 @@ def _serve(commands: list[list[str]], environment: dict[str, str]) -> None:
     sys.exit(0 if all(p.returncode in (0, -signal.SIGINT) for p in processes) else 1)
 
 
-def _stop(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 60) -> None:
-    """SIGINT to every child still running, then SIGKILL to any that outlive the grace."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + grace_seconds
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def _stop(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 30) -> None:
+    """SIGINT to every child still running, SIGTERM to those that outlive the grace, then
+    SIGKILL."""
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        running = [p for p in processes if p.poll() is None]
+        for process in running:
+            process.send_signal(stop)
+        deadline = time.monotonic() + grace_seconds
+        for process in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,248 @@
+"""A small warehouse for the dashboards' tests: hand-written register rows, a real dbt build,
+then the tables the pipeline's other parts write (quality results, releases) by hand.
+
+The numbers are chosen so that the pages' figures can be checked against the marts and so
+that public mode has something to hide: 2023 has 2 convicted women (below the threshold of
+3) and a single person convicted through ECRIS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dbt_fixtures import RawWriter, create_raw_warehouse, run_dbt
+from streamlit.testing.v1 import AppTest
+
+VILNIUS = "Vilniaus m. sav."  # LT011
+KAUNAS = "Kauno m. sav."  # LT022
+KLAIPEDA = "Klaipėdos m. sav."  # LT023
+ALYTUS = "Alytaus m. sav."  # LT021
+
+# (event id, municipality, national code, attempt, pre-trial start, solved at or None)
+OFFENCES = [
+    ("E01", VILNIUS, "BK178-1", False, "2023-01-10", "2023-03-01"),
+    ("E02", VILNIUS, "BK178-1", False, "2023-02-11", None),
+    ("E03", VILNIUS, "BK178-1", True, "2023-03-12", None),
+    ("E04", VILNIUS, "BK178-1", False, "2023-04-13", None),
+    ("E05", VILNIUS, "BK178-1", False, "2023-05-14", "2023-06-01"),
+    ("E06", VILNIUS, "BK178-2", False, "2023-06-15", None),
+    ("E07", VILNIUS, "BK178-2", False, "2023-07-16", None),
+    ("E08", VILNIUS, "BK180", False, "2023-08-17", "2023-09-20"),
+    ("E09", KAUNAS, "BK182", False, "2023-02-01", None),
+    ("E10", KAUNAS, "BK182", False, "2023-03-02", None),
+    ("E11", KAUNAS, "BK182", False, "2023-09-03", None),
+    ("E12", KAUNAS, "BK129", False, "2023-10-04", "2023-11-04"),
+    ("E13", KAUNAS, "BK129", True, "2023-11-05", None),
+    ("E14", KLAIPEDA, "BK178-1", False, "2023-12-06", None),
+    ("E15", KLAIPEDA, "BK178-1", False, "2023-12-07", None),
+    ("E16", VILNIUS, "BK178-1", False, "2024-01-08", None),
+    ("E17", VILNIUS, "BK178-1", False, "2024-02-09", None),
+    ("E18", VILNIUS, "BK178-1", False, "2024-03-10", "2024-04-10"),
+    ("E19", ALYTUS, "BK182", False, "2024-04-11", None),
+]
+
+# (conviction id, person, sex, age, citizenship, final at, sanction, code, ECRIS state)
+CONVICTIONS = [
+    ("C01", "P01", "M", 16, "LT", "2023-02-01", "suspended", "BK178-1", None),
+    ("C02", "P02", "M", 22, "LT", "2023-03-01", "fine", "BK178-1", None),
+    ("C03", "P03", "M", 23, "LT", "2023-03-02", "fine", "BK182", None),
+    ("C04", "P04", "M", 30, "LT", "2023-04-01", "imprisonment", "BK180", None),
+    ("C05", "P05", "M", 31, "LT", "2023-04-02", "imprisonment", "BK129", None),
+    ("C06", "P06", "M", 40, "LV", "2023-05-01", "fine", "BK182", None),
+    ("C07", "P07", "M", 41, "UA", "2023-05-02", "community_work", "BK178-1", None),
+    ("C08", "P08", "M", 50, "LT", "2023-06-01", "fine", "BK178-2", None),
+    ("C09", "P09", "M", 51, "LT", "2023-06-02", "suspended", "BK178-1", None),
+    ("C10", "P10", "M", 66, "LT", "2023-07-01", "fine", "BK182", None),
+    ("C11", "P11", "F", 35, "LT", "2023-08-01", "fine", "BK182", None),
+    ("C12", "P12", "F", 45, "LT", "2023-09-01", "suspended", "BK178-1", None),
+    ("C13", "P13", "M", 33, "PL", "2023-10-01", "imprisonment", "BK260", "PL"),
+    ("C14", "P14", "M", 25, "LT", "2024-02-01", "fine", "BK178-1", None),
+    ("C15", "P15", "F", 26, "LT", "2024-03-01", "fine", "BK178-1", None),
+    ("C16", "P16", "M", 27, "LT", "2024-04-01", "suspended", "BK182", None),
+    ("C17", "P17", "F", 28, "LT", "2024-05-01", "fine", "BK182", None),
+]
+
+# (violation id, detected at, customs post, border section, lat, lon, type, procedure,
+#  seizures as (line, category, quantity, unit, value EUR))
+CUSTOMS = [
+    ("V1", "2023-01-15 09:00:00", "Medininkai", "LT-BY", 54.5405, 25.6493, "cigarettes",
+     "administrative", [(1, "cigarettes", 10000, "sticks", 2500)]),
+    ("V2", "2023-02-20 09:00:00", "Medininkai", "LT-BY", 54.5411, 25.6502, "cigarettes",
+     "criminal", [(1, "cigarettes", 50000, "sticks", 12500), (2, "tobacco", 5, "kg", 300)]),
+    ("V3", "2023-03-03 09:00:00", "Kybartai", "LT-RU", 54.6390, 22.7570, "alcohol",
+     "administrative", [(1, "alcohol", 100, "l", 800)]),
+    ("V4", "2023-04-05 09:00:00", "Klaipėdos uostas", "seaport", 55.7033, 21.1443, "drugs",
+     "criminal", [(1, "drugs", 2, "kg", 40000)]),
+    ("V5", "2024-01-06 09:00:00", "Saločiai", "LT-LV", 56.2280, 24.4060, "fuel",
+     "administrative", [(1, "fuel", 500, "l", 600)]),
+]  # fmt: skip
+
+QUARANTINE = [
+    # (register, partition, line, field, rule)
+    ("incidents", "2023-01", 7, "municipality", "unknown_code"),
+    ("incidents", "2023-01", 9, "registered_at", "impossible_date"),
+    ("incidents", "2023-02", 3, "municipality", "unknown_code"),
+    ("convictions", "2023-03", 4, "person_code", "bad_check_digit"),
+    ("customs", "2023-02", 2, None, "duplicate"),
+]
+
+RELEASE_FILE = "CRIM_OFF_CAT/2023/v1/CRIM_OFF_CAT_A_2023.xml"
+
+
+def _at(day: str) -> str:
+    return f"{day} 10:00:00"
+
+
+def write_registers(home: Path) -> None:
+    """Every register row of the fixture into a fresh raw warehouse under `home`."""
+    create_raw_warehouse(home)
+    writer = RawWriter(home)
+    incidents: list[dict[str, Any]] = []
+    for event_id, municipality, code, attempt, started, solved in OFFENCES:
+        common = {"event_id": event_id, "municipality": municipality, "offence_code": code,
+                  "attempt": attempt, "pretrial_started_at": _at(started)}  # fmt: skip
+        incidents.append({**common, "version": 1, "written_at": _at(started),
+                          "status": "pretrial_started"})  # fmt: skip
+        if solved:
+            incidents.append({**common, "version": 2, "written_at": _at(solved),
+                              "status": "solved", "decision_at": _at(solved)})  # fmt: skip
+    writer.incidents(incidents)
+    writer.convictions([
+        {"conviction_id": cid, "version": 1, "written_at": _at(final), "person_key": person,
+         "sex": sex, "age_at_judgment": age, "citizenship": citizenship, "final_at": final,
+         "sanction": sanction, "sentence_months": 12 if sanction in ("imprisonment", "suspended")
+         else None, "ecris_member_state": ecris, "offences": [(code, False, True)]}
+        for cid, person, sex, age, citizenship, final, sanction, code, ecris in CONVICTIONS
+    ])  # fmt: skip
+    writer.customs([
+        {"violation_id": vid, "version": 1, "written_at": detected, "detected_at": detected,
+         "customs_post": post, "border_section": section, "lat": lat, "lon": lon,
+         "violation_type": kind, "procedure": procedure, "_partition": detected[:7],
+         "seizures": seizures}
+        for vid, detected, post, section, lat, lon, kind, procedure, seizures in CUSTOMS
+    ])  # fmt: skip
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.executemany(
+            "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(register, partition, f"{register}/{partition}/x", line, field, rule,
+              f"{field}: PERSONAL-VALUE", '{"person_code": "HASHED"}')
+             for register, partition, line, field, rule in QUARANTINE],
+        )  # fmt: skip
+        con.execute(
+            "insert into raw.file_loads select register, _partition, _file, 'sha', "
+            "count(*) + 10, 10, count(*), timestamp '2024-05-01 08:00:00' + "
+            "(row_number() over ()) * interval 1 hour from raw.quarantine group by all"
+        )
+
+
+def write_pipeline_tables(home: Path) -> None:
+    """What the quality gates and the release step would have written (hand-made)."""
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("create schema quality")
+        # Columns of quality/results.py's table; two runs of one check: the latest counts.
+        con.execute(
+            "create table quality.check_results as select * from (values "
+            "('run-0', timestamp '2024-04-01 09:00:00', 'marts', 'marts/persons_convicted', "
+            "'2023', 'yoy_change_within_bounds', 'persons', 'warning', true, 0, '[]', '{}'), "
+            "('run-1', timestamp '2024-05-01 09:00:00', 'marts', 'marts/persons_convicted', "
+            "'2023', 'yoy_change_within_bounds', 'persons', 'warning', false, 1, "
+            "'[\"PERSONAL-VALUE\"]', '{\"change\": 0.35}'), "
+            "('run-1', timestamp '2024-05-01 09:00:00', 'marts', "
+            "'marts/recorded_offences_annual', '2023', 'totals_reconcile', 'offences', "
+            "'critical', true, 0, '[]', '{}')) "
+            "as t(run_id, checked_at, suite, asset_key, batch, expectation, target, severity, "
+            "success, unexpected_count, failing_values, observed)"
+        )
+        con.execute(
+            "create table quality.register_freshness as select 'incidents' as register, "
+            "timestamp '2024-05-01 08:00:00' as last_loaded_at, 'ok' as status"
+        )
+        con.execute("create schema releases")
+        con.execute(
+            "create table releases.releases as select * from (values "
+            "('CRIM_OFF_CAT-2023-v1', 'CRIM_OFF_CAT', '2023', 1, "
+            "timestamp '2024-02-01 00:00:00', 'provisional', timestamp '2024-02-15 10:00:00', "
+            "timestamp '2024-02-15 10:00:00', 'first release'), "
+            "('CRIM_OFF_CAT-2023-v2', 'CRIM_OFF_CAT', '2023', 2, "
+            "timestamp '2024-05-01 00:00:00', 'final', timestamp '2024-05-15 10:00:00', "
+            "timestamp '2024-05-15 10:00:00', 'late registrations')) "
+            "as t(release_id, dataset, reference_period, vintage, as_of, status, "
+            "embargo_until, published_at, notes)"
+        )
+        con.execute(
+            "create table releases.release_files as select * from (values "
+            f"('CRIM_OFF_CAT-2023-v1', '{RELEASE_FILE}')) as t(release_id, relative_path)"
+        )
+        con.execute(
+            "create table releases.release_cells as select * from (values "
+            "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0502.NR.LT', '2023', 9.0), "
+            "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0502.NR.LT', '2023', 10.0), "
+            "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0701.NR.LT', '2023', 3.0), "
+            "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0701.NR.LT', '2023', 3.0)) "
+            "as t(release_id, series_key, time_period, obs_value)"
+        )
+    release_file = home / "exports" / RELEASE_FILE
+    release_file.parent.mkdir(parents=True)
+    release_file.write_text("<StructureSpecificData/>", encoding="utf-8")
+
+
+def build_warehouse(home: Path) -> Path:
+    """Registers, dbt build, pipeline tables: the warehouse file of the fixture."""
+    write_registers(home)
+    run = run_dbt(home, "build")
+    assert run.success, run.failed_nodes()
+    write_pipeline_tables(home)
+    return home / "warehouse.duckdb"
+
+
+def build_warehouse_isolated(home: Path) -> Path:
+    """`build_warehouse` in a child process. dbt-duckdb run in process keeps the warehouse
+    file open for the rest of the process, and DuckDB then refuses to ATTACH it again in
+    that process, which is what publication does; a pipeline runs dbt in its own process."""
+    subprocess.run([sys.executable, __file__, str(home)], check=True, cwd=Path(__file__).parent)
+    return home / "warehouse.duckdb"
+
+
+def bare_copy(home: Path, target: Path) -> Path:
+    """The warehouse of `home` without quality results and releases, as before a first
+    release: the pages must say so instead of failing."""
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / "warehouse.duckdb"
+    shutil.copyfile(home / "warehouse.duckdb", path)
+    with contextlib.closing(duckdb.connect(str(path))) as con:
+        con.execute("drop schema quality cascade")
+        con.execute("drop schema releases cascade")
+    return path
+
+
+APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+PAGES = ("overview", "offences", "convictions", "customs", "quality", "releases")
+
+
+def open_page(page: str, *, timeout: float = 120, **state: Any) -> AppTest:
+    """AppTest of the app on `page`, with session state (language, public mode, widget
+    values by key) set before the first run. AppTest switches pages only after a run."""
+    app = AppTest.from_file(str(APP), default_timeout=timeout)
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    if page != "overview":
+        app.switch_page(f"views/{page}.py").run()
+    return app
+
+
+def query(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a query on a DuckDB file opened read-only (a snapshot, or the warehouse when
+    no process writes it)."""
+    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+if __name__ == "__main__":
+    build_warehouse(Path(sys.argv[1]))

@@ -1,0 +1,375 @@
+"""The dashboards run in process (Streamlit AppTest) on a snapshot published from a fixture
+warehouse built by a real dbt run: every page renders without an exception, the figures they
+show are the marts' numbers, public mode hides small person counts, the language switch
+changes the labels, and a warehouse with no releases or quality results yet still works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dashboards_fixtures import (
+    PAGES,
+    RELEASE_FILE,
+    bare_copy,
+    build_warehouse_isolated,
+    open_page,
+    query,
+)
+from streamlit.testing.v1 import AppTest
+
+from dashboards import i18n, maps
+from dashboards.serving import POINTER_FILE, SnapshotError, current_snapshot, publish_snapshot
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Warehouse, exports and a published snapshot; CRIMESTAT_HOME points at them."""
+    home = tmp_path_factory.mktemp("dashboards_home")
+    build_warehouse_isolated(home)
+    publish_snapshot(home / "warehouse.duckdb", home / "serving", exports_dir=home / "exports")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRIMESTAT_HOME", str(home))
+        yield home
+
+
+@pytest.fixture
+def bare_home(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The same warehouse before any release or quality run, with its own snapshot."""
+    bare = tmp_path / "bare"
+    bare_copy(home, bare)
+    publish_snapshot(bare / "warehouse.duckdb", bare / "serving", exports_dir=bare / "exports")
+    monkeypatch.setenv("CRIMESTAT_HOME", str(bare))
+    return bare
+
+
+def warehouse(home: Path, sql: str, *params: object) -> list[tuple]:
+    return query(home / "warehouse.duckdb", sql, *params)
+
+
+def no_exception(app: AppTest) -> None:
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def metric(app: AppTest, label: str) -> str:
+    values = [m.value for m in app.metric if m.label == label]
+    assert len(values) == 1, f"{label!r} among {[m.label for m in app.metric]}"
+    return values[0]
+
+
+def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
+    """The first table shown whose headers include `columns`."""
+    for frame in app.dataframe:
+        if set(columns) <= set(frame.value.columns):
+            return frame.value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def tables_with(app: AppTest, *columns: str) -> list[pd.DataFrame]:
+    return [f.value for f in app.dataframe if set(columns) <= set(f.value.columns)]
+
+
+PAGE_TITLES = {
+    "overview": "page_overview", "offences": "page_offences",
+    "convictions": "page_convictions", "customs": "page_customs",
+    "quality": "page_quality", "releases": "page_releases",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["lt", "en"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(home: Path, page: str, language: str) -> None:
+    app = open_page(page, language=language)
+    no_exception(app)
+    assert [t.value for t in app.title] == [i18n.text(PAGE_TITLES[page], language)]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "quality"])
+def test_every_public_page_renders(home: Path, page: str) -> None:
+    app = open_page(page, language="en", public_mode=True)
+    no_exception(app)
+    assert [t.value for t in app.title] == [i18n.text(PAGE_TITLES[page], "en")]
+
+
+def test_public_mode_leaves_out_the_quality_page(home: Path) -> None:
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "dashboards" / "app.py"))
+    app.session_state["public_mode"] = True
+    app.run(timeout=120)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page("views/quality.py")
+
+
+def test_language_switch_changes_labels(home: Path) -> None:
+    app = open_page("overview", language="lt", overview_year=2023)
+    assert metric(app, "Užregistruotos nusikalstamos veikos") == "15"
+    app.selectbox(key="language").select("en").run()
+    no_exception(app)
+    assert app.title[0].value == "Overview"
+    assert metric(app, "Recorded offences") == "15"
+    assert "Užregistruotos nusikalstamos veikos" not in [m.label for m in app.metric]
+
+
+@pytest.mark.parametrize("year", [2023, 2024])
+def test_overview_headlines_are_the_marts_numbers(home: Path, year: int) -> None:
+    app = open_page("overview", language="en", overview_year=year)
+    no_exception(app)
+    ((recorded, rate),) = warehouse(
+        home,
+        "select sum(offences), (select rate_per_100k from marts.recorded_offences_annual "
+        "where geo_level = 'COUNTRY' and iccs_code = 'TOTAL' and ref_year = ?) "
+        "from marts.recorded_offences where year(ref_month) = ?",
+        year,
+        year,
+    )
+    ((solved,),) = warehouse(
+        home, "select sum(offences) from marts.solved_offences where year(ref_month) = ?", year
+    )
+    ((persons,),) = warehouse(
+        home,
+        "select sum(persons) from marts.persons_convicted where ref_year = ? and not via_ecris",
+        year,
+    )
+    ((violations,),) = warehouse(
+        home,
+        "select sum(violations) from marts.customs_violations where year(ref_month) = ?",
+        year,
+    )
+    assert metric(app, "Recorded offences") == f"{recorded:,}"
+    assert metric(app, "Rate per 100,000 inhabitants") == f"{rate:,.2f}"
+    assert metric(app, "Solved offences") == f"{solved:,}"
+    assert metric(app, "Persons convicted") == f"{persons:,}"
+    assert metric(app, "Customs violations") == f"{violations:,}"
+    assert any("CRIM_OFF_CAT 2023, vintage 2" in m.value for m in app.markdown)
+
+
+def test_iccs_drilldown_tables_are_the_marts_rows(home: Path) -> None:
+    app = open_page("offences", language="en", offences_year=2023)
+    sections = table_with(app, "ICCS code", "Offences")
+    expected = warehouse(
+        home,
+        "select iccs_code, offences from marts.recorded_offences_annual where ref_year = 2023 "
+        "and geo_level = 'COUNTRY' and (iccs_level = 1 or iccs_code = 'UNMAPPED') order by 1",
+    )
+    assert list(zip(sections["ICCS code"], sections["Offences"], strict=True)) == expected
+
+    app.selectbox(key="iccs_level_1").select("05").run()
+    no_exception(app)
+    children = table_with(app, "ICCS code", "Offences")
+    expected = warehouse(
+        home,
+        "select a.iccs_code, a.offences from marts.recorded_offences_annual a "
+        "join reference.iccs_codes c on c.code = a.iccs_code "
+        "where a.ref_year = 2023 and a.geo_level = 'COUNTRY' and c.parent = '05' order by 1",
+    )
+    assert list(zip(children["ICCS code"], children["Offences"], strict=True)) == expected
+    assert metric(app, "Selected: 05 Acts against property only") == "9"
+
+
+def test_county_and_municipality_tables_are_the_marts_rows(home: Path) -> None:
+    app = open_page("offences", language="en", offences_year=2023)
+    counties = table_with(app, "County", "Rate per 100,000")
+    expected = dict(
+        warehouse(
+            home,
+            "select geo, offences from marts.recorded_offences_annual where ref_year = 2023 "
+            "and geo_level = 'NUTS3' and iccs_code = 'TOTAL'",
+        )
+    )
+    shown = dict(zip(counties["Code"], counties["Offences"], strict=True))
+    assert {k: v for k, v in shown.items() if v} == expected
+    assert len(shown) == 10
+    assert "Boundaries © OpenStreetMap contributors (ODbL)." in [c.value for c in app.caption]
+
+    app.radio(key="map_level").set_value("municipalities").run()
+    no_exception(app)
+    municipalities = table_with(app, "Municipality", "Offences")
+    expected = dict(
+        warehouse(
+            home,
+            "select municipality, sum(offences) from marts.recorded_offences "
+            "where year(ref_month) = 2023 group by 1",
+        )
+    )
+    shown = dict(zip(municipalities["Municipality"], municipalities["Offences"], strict=True))
+    assert {k: v for k, v in shown.items() if v} == expected
+    assert len(shown) == 60
+    assert "Boundaries © OpenStreetMap contributors (ODbL)." in [c.value for c in app.caption]
+
+
+def test_convictions_tables_are_the_marts_numbers(home: Path) -> None:
+    app = open_page("convictions", language="en", convictions_year=2023)
+    no_exception(app)
+    by_sex = table_with(app, "Code", "Persons", "Confidentiality")
+    expected = dict(
+        warehouse(
+            home,
+            "select sex, sum(persons)::varchar from marts.persons_convicted "
+            "where ref_year = 2023 and not via_ecris group by sex",
+        )
+    )
+    shown = dict(zip(by_sex["Code"], by_sex["Persons"], strict=True))
+    assert shown == {"TOTAL": "12", **expected}
+    assert metric(app, "Persons convicted (received through ECRIS)") == "1"
+
+
+def test_public_mode_hides_small_person_counts(home: Path) -> None:
+    internal = open_page("convictions", language="en", convictions_year=2023)
+    public = open_page("convictions", language="en", convictions_year=2023, public_mode=True)
+    no_exception(public)
+    by_sex = table_with(public, "Code", "Persons", "Confidentiality")
+    assert dict(zip(by_sex["Code"], by_sex["Persons"], strict=True)) == {
+        "TOTAL": "12", "M": "D", "F": "C",
+    }  # fmt: skip
+    for frame in tables_with(public, "Persons", "Confidentiality"):
+        for shown, status in zip(frame["Persons"], frame["Confidentiality"], strict=True):
+            assert (shown == status) if status != "F" else shown.replace(",", "").isdigit()
+            assert shown not in ("1", "2"), frame
+    # The single ECRIS person of 2023: shown internally, hidden in public.
+    assert metric(internal, "Persons convicted (received through ECRIS)") == "1"
+    assert metric(public, "Persons convicted (received through ECRIS)") == "C"
+    overview = open_page("overview", language="en", overview_year=2023, public_mode=True)
+    assert metric(overview, "Persons convicted") == "12"
+
+
+def test_public_snapshot_table_holds_no_hidden_value(home: Path) -> None:
+    snapshot = current_snapshot(home / "serving")
+    assert snapshot is not None
+    hidden = query(
+        snapshot,
+        "select count(*) from public.persons_convicted_breakdowns "
+        "where conf_status <> 'F' and persons is not null",
+    )
+    small = query(
+        snapshot,
+        "select count(*) from public.persons_convicted_breakdowns where persons between 1 and 2",
+    )
+    assert hidden == [(0,)]
+    assert small == [(0,)]
+
+
+def test_customs_figures_are_the_marts_numbers(home: Path) -> None:
+    app = open_page("customs", language="en", customs_year=2023)
+    no_exception(app)
+    seized = table_with(app, "Goods category", "Quantity", "Unit")
+    expected = warehouse(
+        home,
+        "select goods_category, unit, sum(quantity)::double from marts.customs_seizures "
+        "where year(ref_month) = 2023 group by all order by 1, 2",
+    )
+    assert len(seized) == len(expected)
+    assert sorted(seized["Quantity"].astype(float)) == sorted(q for _, _, q in expected)
+    by_section = table_with(app, "Code", "Violations")
+    expected = dict(
+        warehouse(
+            home,
+            "select violation_type, sum(violations) from marts.customs_violations "
+            "where year(ref_month) = 2023 group by 1",
+        )
+    )
+    assert dict(zip(by_section["Code"], by_section["Violations"], strict=True)) == expected
+    posts = table_with(app, "Customs post", "Violations")
+    assert dict(zip(posts["Customs post"], posts["Violations"], strict=True))["Medininkai"] == 2
+    assert "Boundaries © OpenStreetMap contributors (ODbL)." in [c.value for c in app.caption]
+
+
+def test_quality_page_shows_summaries(home: Path) -> None:
+    app = open_page("quality", language="en")
+    no_exception(app)
+    assert metric(app, "Checks passed") == "1"
+    assert metric(app, "Checks failed") == "1"
+    by_rule = table_with(app, "Register", "Rule", "Rows")
+    assert by_rule["Rows"].sum() == warehouse(home, "select count(*) from raw.quarantine")[0][0]
+    freshness = table_with(app, "Latest month loaded", "Rows read")
+    assert len(freshness) == 3
+
+
+def test_snapshot_holds_no_personal_values(home: Path) -> None:
+    """Quarantine records and reasons (which may quote personal values) never leave the
+    warehouse: the fixture planted PERSONAL-VALUE and HASHED in them."""
+    snapshot = current_snapshot(home / "serving")
+    assert snapshot is not None
+    columns = query(
+        snapshot,
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR'",
+    )
+    for schema, table, column in columns:
+        found = query(
+            snapshot,
+            f"select count(*) from {schema}.{table} where \"{column}\" like '%PERSONAL-VALUE%' "
+            f"or \"{column}\" like '%HASHED%'",
+        )
+        assert found == [(0,)], (schema, table, column)
+
+
+def test_releases_page_shows_calendar_revisions_and_files(home: Path) -> None:
+    app = open_page("releases", language="en", release_pick="CRIM_OFF_CAT-2023-v2")
+    no_exception(app)
+    calendar = table_with(app, "Release", "Vintage", "Status")
+    assert sorted(calendar["Release"]) == ["CRIM_OFF_CAT-2023-v1", "CRIM_OFF_CAT-2023-v2"]
+    revisions = table_with(app, "Series", "Revision")
+    revised = dict(zip(revisions["Series"], revisions["Revision"], strict=True))
+    assert revised == {"A.ICCS0502.NR.LT": 1.0, "A.ICCS0701.NR.LT": 0.0}
+
+    app.selectbox(key="release_pick").select("CRIM_OFF_CAT-2023-v1").run()
+    no_exception(app)
+    files = table_with(app, "relative_path", "sha256")
+    assert list(files["relative_path"]) == [RELEASE_FILE]
+    assert any(b.label.startswith("Download CRIM_OFF_CAT_A_2023.xml")
+               for b in app.get("download_button"))  # fmt: skip
+
+
+def test_pages_without_releases_or_checks_say_so(bare_home: Path) -> None:
+    releases = open_page("releases", language="en")
+    no_exception(releases)
+    assert next(i.value for i in releases.info) == i18n.text("no_releases", "en")
+    quality = open_page("quality", language="en")
+    no_exception(quality)
+    assert i18n.text("no_checks", "en") in [i.value for i in quality.info]
+    overview = open_page("overview", language="en")
+    assert i18n.text("no_releases", "en") in [i.value for i in overview.info]
+
+
+def test_app_without_snapshot_explains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRIMESTAT_HOME", str(tmp_path))
+    app = open_page("overview", language="en")
+    no_exception(app)
+    assert [i.value for i in app.info] == [i18n.text("no_snapshot", "en")]
+
+
+def test_publication_swaps_the_pointer_and_keeps_the_last_few(home: Path, tmp_path: Path) -> None:
+    serving = tmp_path / "serving"
+    published = [publish_snapshot(home / "warehouse.duckdb", serving, keep=2) for _ in range(4)]
+    assert current_snapshot(serving) == published[-1]
+    assert sorted((serving / "snapshots").iterdir()) == published[-2:]
+    assert [p.name for p in serving.iterdir() if p.name.startswith(".")] == []
+    assert (serving / POINTER_FILE).is_file()
+
+
+def test_publication_copies_extra_tables_and_fails_clearly(home: Path, tmp_path: Path) -> None:
+    snapshot = publish_snapshot(
+        home / "warehouse.duckdb", tmp_path / "serving", extra_tables=["raw.file_loads"]
+    )
+    assert query(snapshot, "select count(*) from raw.file_loads") == warehouse(
+        home, "select count(*) from raw.file_loads"
+    )
+    with pytest.raises(SnapshotError, match=r"raw\.nothing"):
+        publish_snapshot(home / "warehouse.duckdb", tmp_path / "s2", extra_tables=["raw.nothing"])
+    with pytest.raises(SnapshotError, match="no warehouse"):
+        publish_snapshot(tmp_path / "absent.duckdb", tmp_path / "s3")
+    assert current_snapshot(tmp_path / "s2") is None
+
+
+def test_labels_exist_in_both_languages() -> None:
+    assert set(i18n.TEXT["lt"]) == set(i18n.TEXT["en"])
+    assert set(i18n.CODE_LABELS["lt"]) == set(i18n.CODE_LABELS["en"])
+
+
+def test_map_names_are_the_reference_municipalities(home: Path) -> None:
+    names = [
+        name
+        for (name,) in warehouse(home, "select municipality_name from reference.municipalities")
+    ]
+    assert sorted(maps.municipality_names()) == sorted(names)
