@@ -97,11 +97,29 @@ class CrimestatDbtTranslator(DagsterDbtTranslator):
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         shared = {dg.AssetKey(["raw", table]) for table in SHARED_RAW_TABLES}
-        if not any(dep.asset_key in shared for dep in spec.deps):
-            return spec
         deps = [dep for dep in spec.deps if dep.asset_key not in shared]
-        deps += [dg.AssetDep(raw_asset_key(register)) for register in REGISTERS]
-        return spec.replace_attributes(deps=deps)
+        if len(deps) < len(spec.deps):
+            deps += [dg.AssetDep(raw_asset_key(register)) for register in REGISTERS]
+        if _is_annual_mart(manifest["nodes"].get(unique_id, {})):
+            # Annual marts reconcile with the monthly ones (quality gate): build them after.
+            deps += [
+                dg.AssetDep(self.get_asset_key(node))
+                for node in manifest["nodes"].values()
+                if _is_monthly_mart(node)
+            ]
+        return spec.replace_attributes(deps=deps) if deps != list(spec.deps) else spec
+
+
+def _is_mart(node: Mapping[str, Any]) -> bool:
+    return node.get("resource_type") == "model" and node.get("path", "").startswith("marts/")
+
+
+def _is_monthly_mart(node: Mapping[str, Any]) -> bool:
+    return _is_mart(node) and node.get("config", {}).get("materialized") == "incremental"
+
+
+def _is_annual_mart(node: Mapping[str, Any]) -> bool:
+    return _is_mart(node) and not _is_monthly_mart(node)
 
 
 settings = load_settings()
@@ -178,6 +196,10 @@ def dbt_monthly_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> It
 def dbt_annual_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     yield from _build(context, dbt, {})
 
+
+mart_asset_keys = sorted(
+    key for definition in (dbt_monthly_marts, dbt_annual_marts) for key in definition.keys
+)
 
 dbt_asset_definitions = [
     dbt_reference_seeds,

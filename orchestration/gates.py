@@ -13,7 +13,10 @@ from dagster import AssetExecutionContext
 
 def failed_blocking_checks(context: AssetExecutionContext, asset_key: dg.AssetKey) -> list[str]:
     """One line per upstream check whose latest evaluation failed with severity ERROR."""
-    graph = context.repository_def.asset_graph
+    # The whole graph, not the run's job (which holds only the selected assets).
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
     check_keys = [
         check_key
         for upstream in sorted(graph.get_ancestor_asset_keys(asset_key))

@@ -17,6 +17,7 @@ from ingestion.loading import PartitionReport, load_partition
 from ingestion.reconciliation import unreconciled_files
 from ingestion.warehouse import warehouse_connection
 from orchestration.partitions import monthly_partitions
+from orchestration.quality_checks import check_specs, run_recorded_suite, suite_check_results
 
 ROWS_RECONCILE = "rows_reconcile"
 
@@ -48,13 +49,14 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
         description=f"Every version row of the {register} register's landing files for the "
         "month, validated, pseudonymised; failing rows in raw.quarantine.",
         check_specs=[
+            *check_specs(f"raw_{register}"),
             dg.AssetCheckSpec(
                 ROWS_RECONCILE,
                 asset=key,
                 description="Per landing file: rows read = rows loaded + rows quarantined, "
                 "counted in the warehouse tables.",
                 blocking=True,
-            )
+            ),
         ],
     )
     def register_asset(context: AssetExecutionContext) -> Iterator[object]:
@@ -84,6 +86,7 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
                 "unreconciled_files": dg.MetadataValue.json(mismatches.to_dicts()),
             },
         )  # fmt: skip
+        yield from suite_check_results(run_recorded_suite(context, f"raw_{register}", partitions))
         if not failures:
             if len(loaded) == 1:
                 yield dg.MaterializeResult(metadata=_partition_metadata(loaded[0]))

@@ -128,9 +128,11 @@ def run_step(
         tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = months
         partitions = months[0] if months[0] == months[1] else f"{months[0]}..{months[1]}"
     result = dg.materialize(
-        list(defs.assets or []),
+        [*(defs.assets or []), *(defs.asset_checks or [])],
         resources=dict(defs.resources or {}),
-        selection=list(step.keys),
+        # checks defined apart from their assets (the GX suites) are selected explicitly
+        selection=dg.AssetSelection.assets(*step.keys)
+        | dg.AssetSelection.checks_for_assets(*step.keys),
         instance=instance,
         tags=tags,
         raise_on_error=False,
@@ -139,13 +141,7 @@ def run_step(
     outcome = RunOutcome(step, result.run_id, partitions, result.success)
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.step_failure_data.error
-            text = (event.step_failure_data.user_failure_data or None) and (
-                event.step_failure_data.user_failure_data.description
-            )
-            outcome.problems.append(
-                f"step {event.step_key} failed: {text or (error.message.strip() if error else '')}"
-            )
+            outcome.problems.append(f"step {event.step_key} failed: {_failure_text(event)}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if evaluation.passed:
@@ -159,6 +155,21 @@ def run_step(
             else:
                 outcome.warnings.append(line + " (warning)")
     return outcome
+
+
+def _failure_text(event: dg.DagsterEvent) -> str:
+    """The user's own failure description, else the first line of each error in the chain
+    (the stack traces stay in the Dagster event log)."""
+    data = event.step_failure_data
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    lines, error = [], data.error
+    while error is not None:
+        first = error.message.strip().splitlines()[0] if error.message.strip() else ""
+        if first and first not in lines:
+            lines.append(first)
+        error = error.cause
+    return " <- ".join(lines)
 
 
 def materialize_selection(

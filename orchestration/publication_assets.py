@@ -1,0 +1,37 @@
+"""Publication assets: what leaves the warehouse. Each runs only when every blocking check
+upstream of it passed (orchestration.gates)."""
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from crimestat.settings import load_settings
+from dashboards.serving import publish_snapshot
+from orchestration.dbt_assets import mart_asset_keys
+from orchestration.gates import require_upstream_checks_passed
+
+SERVING_SNAPSHOT = dg.AssetKey(["serving", "snapshot"])
+
+
+@dg.asset(
+    key=SERVING_SNAPSHOT,
+    group_name="publication",
+    deps=mart_asset_keys,
+    kinds={"duckdb", "streamlit"},
+    description="The dashboards' read-only copy of the marts and summaries, swapped in "
+    "atomically (serving/current.json) so the dashboards never open the warehouse.",
+)
+def serving_snapshot(context: AssetExecutionContext) -> dg.MaterializeResult:
+    require_upstream_checks_passed(context, SERVING_SNAPSHOT)
+    settings = load_settings()
+    path = publish_snapshot(
+        settings.warehouse_path, settings.serving_dir, exports_dir=settings.exports_dir
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "snapshot": dg.MetadataValue.path(str(path)),
+            "size_mb": dg.MetadataValue.float(round(path.stat().st_size / 1e6, 2)),
+        }
+    )
+
+
+publication_assets = [serving_snapshot]

@@ -1,0 +1,63 @@
+"""Quality gates in real Dagster runs: a failing blocking check stops publication (and says which
+check failed); a failing warning does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from landing_files import CONVICTION, INCIDENT, land_three_months, personal_code, write_convictions
+from landing_files import write_incidents as write_incident_file
+
+from crimestat.settings import load_settings
+
+
+def land_registers(landing: Path, **incident_changes: str) -> None:
+    land_three_months(landing)
+    write_incident_file(landing, "2022-02-14", [INCIDENT | {
+        "event_id": "E-odd", "written_at": "2022-02-14T10:00:00",
+        "registered_at": "2022-02-14T09:00:00", "occurred_from": "2022-02-13T22:00:00",
+        "status": "pretrial_started", "pretrial_started_at": "2022-02-14T09:30:00",
+    } | incident_changes])  # fmt: skip
+
+
+def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
+    from orchestration.definitions import defs
+    from orchestration.runs import materialize_selection
+
+    land_registers(crimestat_home / "landing", offence_code="BK999")  # well formed, unmapped
+    settings = load_settings()
+
+    outcomes = materialize_selection(defs, settings, None, None)
+
+    assert not outcomes[-1].success
+    assert any("unmapped_offence_codes" in p for p in outcomes[-1].problems)
+    # Publication asked for on its own is refused by the gate, naming the failed check.
+    refused = materialize_selection(defs, settings, "key:serving/snapshot", None)
+    assert [o.success for o in refused] == [False]
+    message = " ".join(refused[0].problems)
+    assert "serving/snapshot not published: blocking checks failed" in message
+    assert "on marts/unmapped_offence_codes failed" in message
+    assert not (settings.serving_dir / "current.json").exists()
+
+
+def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None:
+    from orchestration.definitions import defs
+    from orchestration.runs import materialize_selection
+
+    landing = crimestat_home / "landing"
+    land_registers(landing)
+    child = personal_code("F", "2008-06-01")  # 13 at judgment: below criminal responsibility
+    write_convictions(landing, "2022-03-03", [CONVICTION | {
+        "conviction_id": "C-child", "written_at": "2022-03-03T12:00:00",
+        "person_code": child, "birth_date": "2008-06-01", "sex": "F",
+        "judgment_at": "2022-03-01", "final_at": "2022-03-02", "status": "final",
+    }])  # fmt: skip
+    settings = load_settings()
+
+    outcomes = materialize_selection(defs, settings, None, None)
+
+    assert all(o.success for o in outcomes), [o.problems for o in outcomes]
+    warnings = [w for o in outcomes for w in o.warnings]
+    assert any("age_at_judgment" in w and "(warning)" in w for w in warnings), warnings
+    assert outcomes[-1].step.keys[-1].to_user_string() == "serving/snapshot"
+    assert (settings.serving_dir / "current.json").exists()
