@@ -30,9 +30,11 @@ class CountryProfile:
 
     code: str = "LT"
     personal_code_length: int = 11
-    # WGS84 bounding box used to reject impossible coordinates at the door.
+    # WGS84 bounding box used to reject impossible coordinates at the door. It includes the
+    # territorial sea (12 nautical miles): customs work at sea, e.g. at the Būtingė offshore
+    # terminal west of 20.9°E.
     lat_range: tuple[float, float] = (53.85, 56.50)
-    lon_range: tuple[float, float] = (20.90, 26.90)
+    lon_range: tuple[float, float] = (20.60, 26.90)
     # The registers write local time; kept for documentation and for partition schedules.
     timezone: str = "Europe/Vilnius"
 
