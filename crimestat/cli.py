@@ -274,5 +274,61 @@ def _stop(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 30) -
                 process.wait(timeout=max(0.0, deadline - time.monotonic()))
 
 
+@main.command()
+@click.option("--dataflow", "dataflow_id", required=True,
+              type=click.Choice(["CRIM_OFF_CAT", "CRIM_JUST", "EJ_XB_CONV"]),
+              help="The dataflow to deliver.")  # fmt: skip
+@click.option("--year", required=True, type=click.IntRange(1900, 2999), help="Reference year.")
+@click.option("--vintage", default=None, type=click.IntRange(1),
+              help="Reproduce this vintage (default: the next one, from the mart).")  # fmt: skip
+@click.option("--final", is_flag=True, help="A final release (OBS_STATUS A), not provisional.")
+def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> None:
+    """Produce one SDMX delivery under $CRIMESTAT_HOME/exports (validated before it lands)."""
+    from ingestion.warehouse import warehouse_connection
+    from sdmx_export.releases import ReleaseError, produce_release
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        _fail(str(error))
+    if not settings.warehouse_path.exists():
+        _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
+    try:
+        with warehouse_connection(settings.warehouse_path) as con:
+            release = produce_release(
+                con, settings.exports_dir, dataflow_id, year, vintage=vintage,
+                status="final" if final else "provisional",
+            )  # fmt: skip
+    except ReleaseError as error:
+        _fail(str(error))
+    action = "reproduced" if release.reproduced else "produced"
+    click.echo(f"{action} {release.release_id} ({release.status}, "
+               f"{release.observations} observations)")  # fmt: skip
+    for file in release.files:
+        click.echo(f"  {settings.exports_dir / file.relative_path}  sha256={file.sha256}")
+    click.echo(f"manifest: {release.manifest_path}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--structures", "structures_file", default=None,
+              type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="SDMX-ML structure file to check against (default: the project's).")  # fmt: skip
+def validate(file: Path, structures_file: Path | None) -> None:
+    """Run the delivery gate on any SDMX file; print each problem with where it is."""
+    from sdmx_export.validation import validate_sdmx_file
+
+    try:
+        problems = validate_sdmx_file(file, structures_file)
+    except (ValueError, OSError) as error:
+        _fail(f"{file}: {error}")
+    for problem in problems:
+        click.echo(f"{file}: {problem}")
+    if problems:
+        click.secho(f"{len(problems)} problem(s): {file} cannot be delivered", fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: valid")
+
+
 if __name__ == "__main__":
     main()

@@ -30,7 +30,11 @@ telemetry:
 @dataclass(frozen=True)
 class RunStep:
     keys: tuple[dg.AssetKey, ...]
-    partitioned: bool
+    partitions_def: dg.PartitionsDefinition | None
+
+    @property
+    def partitioned(self) -> bool:
+        return self.partitions_def is not None
 
 
 @dataclass
@@ -60,8 +64,9 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
 def plan_steps(defs: dg.Definitions, selection: str | None) -> list[RunStep]:
     """Cut the selection into as few runs as the partitioning allows, upstream first.
 
-    Each step takes every selected asset of one partitioning whose selected parents are
-    done, for as long as there are such assets, then the other partitioning takes over.
+    Each step takes every selected asset of one partitioning (none, monthly, yearly) whose
+    selected parents are done, for as long as there are such assets; then the next
+    partitioning takes over, round after round.
     """
     graph = defs.resolve_asset_graph()
     chosen = (
@@ -70,23 +75,20 @@ def plan_steps(defs: dg.Definitions, selection: str | None) -> list[RunStep]:
     pending = {k for k in chosen if graph.get(k).is_materializable}
     if not pending:
         raise ValueError(f"the selection {selection!r} matches no asset that can be materialized")
-    unpartitioned = graph.unpartitioned_asset_keys
     order = {key: i for i, key in enumerate(graph.toposorted_asset_keys)}
+    kinds = list(dict.fromkeys(graph.get(k).partitions_def for k in sorted(pending, key=order.get)))
     steps: list[RunStep] = []
-    partitioned = not any(
-        k in unpartitioned and not (graph.get(k).parent_keys & pending) for k in pending
-    )
     while pending:
-        taken: list[dg.AssetKey] = []
-        while ready := [
-            k for k in pending
-            if (k not in unpartitioned) == partitioned and not (graph.get(k).parent_keys & pending)
-        ]:  # fmt: skip
-            taken += ready
-            pending -= set(ready)
-        if taken:
-            steps.append(RunStep(tuple(sorted(taken, key=order.__getitem__)), partitioned))
-        partitioned = not partitioned
+        for kind in kinds:
+            taken: list[dg.AssetKey] = []
+            while ready := [
+                k for k in pending
+                if graph.get(k).partitions_def == kind and not (graph.get(k).parent_keys & pending)
+            ]:  # fmt: skip
+                taken += ready
+                pending -= set(ready)
+            if taken:
+                steps.append(RunStep(tuple(sorted(taken, key=order.__getitem__)), kind))
     return steps
 
 
@@ -116,6 +118,14 @@ def month_range(settings: Settings, partition: str | None) -> tuple[str, str]:
     return months[0], months[-1]
 
 
+def step_range(step: RunStep, months: tuple[str, str]) -> tuple[str, str]:
+    """The step's partition keys covering the months: months themselves, or their years."""
+    partition_keys = step.partitions_def.get_partition_keys()
+    if months[0] in partition_keys:
+        return months
+    return months[0][:4], months[1][:4]
+
+
 def run_step(
     defs: dg.Definitions,
     step: RunStep,
@@ -125,8 +135,9 @@ def run_step(
     tags: dict[str, str] = {"crimestat/launched_by": "cli"}
     partitions = "-"
     if step.partitioned:
-        tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = months
-        partitions = months[0] if months[0] == months[1] else f"{months[0]}..{months[1]}"
+        first, last = step_range(step, months)
+        tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = first, last
+        partitions = first if first == last else f"{first}..{last}"
     result = dg.materialize(
         [*(defs.assets or []), *(defs.asset_checks or [])],
         resources=dict(defs.resources or {}),

@@ -16,4 +16,5 @@ Modules, one job each:
   validation      the delivery gate: validate_sdmx_file -> list[Problem]
   disclosure      primary and secondary cell suppression, CONF_STATUS
   datasets        mart tables -> observations per dataflow
+  releases        release tables, vintages, revisions; gated, deterministic deliveries
 """

@@ -11,6 +11,8 @@ from landing_files import INCIDENT, land_three_months, write_incidents
 
 from crimestat.settings import load_settings
 
+EVERYTHING_BUT_EXPORTS = 'not key:"exports/*"'
+
 
 def theft(event_id: str, day: str, **changes: str) -> dict[str, str]:
     return INCIDENT | {
@@ -45,10 +47,11 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(crimestat_home: Path) -
         ])  # fmt: skip
     settings = load_settings()
 
-    outcomes = materialize_selection(defs, settings, None, None)
+    # Everything but the SDMX exports (this fixture has no final convictions to deliver).
+    outcomes = materialize_selection(defs, settings, EVERYTHING_BUT_EXPORTS, None)
 
     assert all(o.success for o in outcomes), [o.problems for o in outcomes]
-    assert [o.step.partitioned for o in outcomes] == [False, True, False, True, False]
+    assert [o.step.partitioned for o in outcomes] == [True, False, True, False]
     assert sum(o.checks_passed for o in outcomes) > 20  # dbt tests ran as asset checks
     assert recorded(settings.warehouse_path) == [
         ("2022-01", "LT011", "0502", 3),

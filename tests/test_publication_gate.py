@@ -10,6 +10,10 @@ from landing_files import write_incidents as write_incident_file
 
 from crimestat.settings import load_settings
 
+# The fixtures hold no final convictions of cross-border crimes, so no SDMX delivery can be
+# made from them; the exports are tested in test_sdmx_releases.py.
+EVERYTHING_BUT_EXPORTS = 'not key:"exports/*"'
+
 
 def land_registers(landing: Path, **incident_changes: str) -> None:
     land_three_months(landing)
@@ -54,10 +58,11 @@ def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None
     }])  # fmt: skip
     settings = load_settings()
 
-    outcomes = materialize_selection(defs, settings, None, None)
+    outcomes = materialize_selection(defs, settings, EVERYTHING_BUT_EXPORTS, None)
 
     assert all(o.success for o in outcomes), [o.problems for o in outcomes]
     warnings = [w for o in outcomes for w in o.warnings]
     assert any("age_at_judgment" in w and "(warning)" in w for w in warnings), warnings
-    assert outcomes[-1].step.keys[-1].to_user_string() == "serving/snapshot"
+    published = {k.to_user_string() for o in outcomes for k in o.step.keys}
+    assert "serving/snapshot" in published
     assert (settings.serving_dir / "current.json").exists()

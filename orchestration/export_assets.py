@@ -1,0 +1,67 @@
+"""SDMX export assets (SPEC 8): one per dataflow, partitioned by reference year. Each runs
+only when every blocking check upstream passed (orchestration.gates), then produces the next
+provisional vintage of its release (sdmx_export.releases), validated before it lands."""
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from crimestat.settings import load_settings
+from ingestion.warehouse import warehouse_connection
+from orchestration.gates import require_upstream_checks_passed
+from sdmx_export.releases import SOURCES, produce_release
+
+# Dagster has no YearlyPartitionsDefinition: a time window from 1 January to 1 January.
+yearly_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *",
+    start=load_settings().first_month[:4],
+    fmt="%Y",
+    end_offset=1,  # the running year: provisional figures
+)
+
+
+def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["exports", dataflow_id.lower()])
+    mart = dg.AssetKey(["marts", SOURCES[dataflow_id].mart])
+
+    @dg.asset(
+        key=key,
+        group_name="publication",
+        deps=[mart],
+        partitions_def=yearly_partitions,
+        kinds={"sdmx"},
+        description=f"{dataflow_id} for the partition's reference year: SDMX-ML 2.1 "
+        "StructureSpecificData (delivery), GenericData, SDMX-CSV, structure message and "
+        "manifest under $CRIMESTAT_HOME/exports/<DATAFLOW>/<YEAR>/v<VINTAGE>/, a new "
+        "provisional vintage each run; never overwrites an earlier vintage.",
+    )
+    def export(context: AssetExecutionContext) -> dg.MaterializeResult:
+        require_upstream_checks_passed(context, key)
+        settings = load_settings()
+        year = int(context.partition_key)
+        with warehouse_connection(settings.warehouse_path) as con:
+            release = produce_release(
+                con, settings.exports_dir, dataflow_id, year, status="provisional"
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "release_id": release.release_id,
+                "vintage": release.vintage,
+                "observations": release.observations,
+                "files": dg.MetadataValue.json(
+                    [
+                        {
+                            "path": f.relative_path,
+                            "sha256": f.sha256,
+                            "observations": f.observations,
+                        }
+                        for f in release.files
+                    ]
+                ),
+                "manifest": dg.MetadataValue.path(str(release.manifest_path)),
+            }
+        )
+
+    return export
+
+
+export_assets = [_export_asset(dataflow_id) for dataflow_id in SOURCES]
