@@ -163,7 +163,7 @@ def _copy_home(home: Path, partial: Path, progress: bool) -> list[BackupFile]:
         for path in _files_under(home / name)
         if not _is_sqlite_companion(path)
     ]
-    total = sum(path.stat().st_size for path in sources)
+    total = sum(path.stat().st_size for path in sources if path.exists())
     files = []
     with progress_bar(total, "backup", progress) as bar:
         for source in sources:
