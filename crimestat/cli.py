@@ -20,6 +20,7 @@ import click
 from crimestat.settings import SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from crimestat.backup_manifest import Manifest as BackupManifest
     from ingestion.synthetic import GenerationSummary
     from orchestration.runs import RunOutcome
 
@@ -328,6 +329,58 @@ def validate(file: Path, structures_file: Path | None) -> None:
         click.secho(f"{len(problems)} problem(s): {file} cannot be delivered", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{file}: valid")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def backup(directory: Path) -> None:
+    """Back up $CRIMESTAT_HOME (warehouse, exports, outbox, Dagster instance, quality results)
+    into DIRECTORY, empty or new, with a manifest of SHA-256 checksums."""
+    from crimestat.backup import backup_home
+    from crimestat.backup_manifest import MANIFEST_NAME, BackupError
+
+    try:
+        summary = backup_home(load_settings(), directory, progress=sys.stderr.isatty())
+    except (BackupError, SettingsError) as error:
+        _fail(str(error))
+    click.echo(f"backed up {summary.manifest.home} into {summary.directory}")
+    _echo_backup_contents(summary.manifest)
+    click.echo(f"manifest: {summary.directory / MANIFEST_NAME}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace the home's warehouse, exports, outbox, Dagster instance and quality "
+                   "results when it has them.")  # fmt: skip
+def restore(directory: Path, force: bool) -> None:
+    """Verify the backup in DIRECTORY whole (checksums, row counts, release files), then
+    restore it into $CRIMESTAT_HOME; a damaged backup changes nothing."""
+    from crimestat.backup_manifest import BackupError
+    from crimestat.restore import restore_home
+
+    try:
+        summary = restore_home(directory, load_settings(), force=force,
+                               progress=sys.stderr.isatty())  # fmt: skip
+    except (BackupError, SettingsError) as error:
+        _fail(str(error))
+    verified = summary.backup
+    click.echo(f"verified {verified.directory} (taken {verified.manifest.taken_at} from "
+               f"{verified.manifest.home}): every file's size and SHA-256, "
+               f"{len(verified.manifest.tables)} tables' row counts, "
+               f"{verified.release_files_checked} release files against "
+               "releases.release_files")  # fmt: skip
+    if summary.replaced:
+        click.echo(f"replaced in {summary.home}: {', '.join(summary.replaced)}")
+    click.echo(f"restored into {summary.home}")
+    _echo_backup_contents(verified.manifest)
+
+
+def _echo_backup_contents(manifest: BackupManifest) -> None:
+    for entry, (files, size) in manifest.entry_totals().items():
+        click.echo(f"  {entry:<22} {files:>6} files {size / 1e6:>10,.1f} MB")
+    click.echo(f"  warehouse tables       {len(manifest.tables):>6} "
+               f"{sum(manifest.tables.values()):>16,} rows")  # fmt: skip
 
 
 if __name__ == "__main__":
