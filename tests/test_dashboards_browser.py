@@ -165,7 +165,11 @@ class Browser:
                   deviceScaleFactor=1, mobile=False)  # fmt: skip
 
     def state(self) -> dict[str, Any]:
+        """The page's state; while the page is still being replaced (no document body yet,
+        the script throws) it reads as not rendered."""
         result = self.call("Runtime.evaluate", expression=PAGE_STATE, returnByValue=True)
+        if "exceptionDetails" in result or "value" not in result["result"]:
+            return {"script": None}
         return json.loads(result["result"]["value"])
 
     def open(self, url: str, ready: Any) -> dict[str, Any]:
@@ -180,7 +184,10 @@ class Browser:
                 break
             assert time.monotonic() < deadline, f"{url} not rendered: {state}"
         time.sleep(2.0)
-        return self.state()
+        while (state := self.state())["script"] != "notRunning":
+            assert time.monotonic() < deadline + PAGE_TIMEOUT, f"{url} did not settle: {state}"
+            time.sleep(0.5)
+        return state
 
     def screenshot(self, path: Path, height: int) -> None:
         """The whole page: the viewport is made as tall as the content first."""
