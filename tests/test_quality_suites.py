@@ -186,6 +186,7 @@ def test_suites_guard_the_dagster_assets() -> None:
         ("raw", "incidents"), ("raw", "convictions"), ("raw", "customs"),
         ("marts", "recorded_offences"), ("marts", "recorded_offences_annual"),
         ("marts", "solved_offences"), ("marts", "persons_convicted"),
+        ("marts", "persons_convicted_by_citizenship"),
         ("marts", "customs_violations"), ("marts", "customs_seizures"),
         ("marts", "unmapped_offence_codes"),
     }  # fmt: skip
