@@ -375,12 +375,13 @@ MART_PERSONS_CONVICTED_BY_CITIZENSHIP = Suite(
         mart_check("persons_convicted_by_citizenship", BY_CITIZENSHIP_GRAIN, by_citizenship_rows),
         reconciliation(
             "persons_counted_once_a_month",
-            "per month and ECRIS origin: persons = distinct persons with a final conviction",
+            "per month built and ECRIS origin: persons = distinct persons with a final conviction",
             ("ref_month", "via_ecris", "persons", "distinct_persons"),
             frames.persons_counted_once(
                 "persons_convicted_by_citizenship",
                 "ref_month",
                 "cast(date_trunc('month', final_at) as date)",
+                built_periods_only=True,
             ),
         ),
     ),

@@ -516,10 +516,21 @@ def complete_years_of_months(table: str, month_expression: str) -> str:
     """
 
 
-def persons_counted_once(mart_name: str, period: str, period_of_final_at: str) -> FrameQuery:
+def persons_counted_once(
+    mart_name: str, period: str, period_of_final_at: str, *, built_periods_only: bool = False
+) -> FrameQuery:
     """Per period (`period`, a column of the mart; `period_of_final_at`, the same period
     computed from int_convictions_final) and ECRIS origin: persons in the mart against
-    distinct persons with a final conviction (each person counted exactly once a period)."""
+    distinct persons with a final conviction (each person counted exactly once a period).
+
+    `built_periods_only`: for a mart built month by month, only the periods from its first
+    to its last are compared (convictions final in months never built are not missing)."""
+    scope = (
+        f"where {period_of_final_at} between (select min({period}) from {MARTS}.{mart_name}) "
+        f"and (select max({period}) from {MARTS}.{mart_name})"
+        if built_periods_only
+        else ""
+    )
 
     def query(con, refs, partitions) -> pl.DataFrame:
         return _frame(
@@ -532,7 +543,7 @@ def persons_counted_once(mart_name: str, period: str, period_of_final_at: str) -
             convicted as (
                 select {period_of_final_at} as {period}, via_ecris,
                        count(distinct person_key) as distinct_persons
-                from intermediate.int_convictions_final group by all
+                from intermediate.int_convictions_final {scope} group by all
             )
             select {period}, via_ecris,
                    coalesce(counted.persons, 0) as persons,
