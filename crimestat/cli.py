@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crimestat.settings import SettingsError, load_settings
+from crimestat.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from ingestion.synthetic import GenerationSummary
@@ -274,6 +274,17 @@ def _stop(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 30) -
                 process.wait(timeout=max(0.0, deadline - time.monotonic()))
 
 
+def _settings_with_warehouse() -> Settings:
+    """The settings, for a command that needs a warehouse built already."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        _fail(str(error))
+    if not settings.warehouse_path.exists():
+        _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
+    return settings
+
+
 @main.command()
 @click.option("--dataflow", "dataflow_id", required=True,
               type=click.Choice(["CRIM_OFF_CAT", "CRIM_JUST", "EJ_XB_CONV"]),
@@ -287,12 +298,7 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
     from ingestion.warehouse import warehouse_connection
     from sdmx_export.releases import ReleaseError, produce_release
 
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        _fail(str(error))
-    if not settings.warehouse_path.exists():
-        _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
+    settings = _settings_with_warehouse()
     try:
         with warehouse_connection(settings.warehouse_path) as con:
             release = produce_release(
@@ -332,12 +338,7 @@ def extracts(partner: str, month: str) -> None:
 
     if not MONTH_PATTERN.match(month):
         _fail(f"--month must look like YYYY-MM, got {month!r}")
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        _fail(str(error))
-    if not settings.warehouse_path.exists():
-        _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
+    settings = _settings_with_warehouse()
     try:
         with warehouse_connection(settings.warehouse_path) as con:
             outcome = deliver_package(con, partner, month, settings.outbox_dir)

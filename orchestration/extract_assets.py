@@ -12,7 +12,7 @@ from crimestat.settings import load_settings
 from ingestion.warehouse import warehouse_connection
 from orchestration.gates import require_upstream_checks_passed
 from orchestration.partitions import monthly_partitions
-from sdmx_export.partners.config import PartnerConfig, load_partners
+from sdmx_export.partners.config import PartnerConfig, PartnerConfigError, load_partners
 from sdmx_export.partners.delivery import DeliveryError
 from sdmx_export.partners.packages import PackageOutcome, deliver_package
 from sdmx_export.releases import ReleaseError
@@ -64,7 +64,7 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
             for month in context.partition_keys:
                 try:
                     outcome = deliver_package(con, partner.code, month, settings.outbox_dir)
-                except (ReleaseError, DeliveryError) as error:
+                except (PartnerConfigError, ReleaseError, DeliveryError) as error:
                     failures.append(f"{month}: {error}")
                     context.log.error(failures[-1])
                     continue

@@ -223,7 +223,9 @@ def _geo_labels(settings: StructureSettings, language: str) -> Mapping[str, str]
     }
 
 
-BREAKDOWNS: dict[str, CodedBreakdown | IccsBreakdown] = {
+BreakdownKind = CodedBreakdown | IccsBreakdown
+
+BREAKDOWNS: dict[str, BreakdownKind] = {
     kind.column: kind
     for kind in (
         IccsBreakdown(

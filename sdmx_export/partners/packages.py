@@ -40,6 +40,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+from sdmx.message import StructureMessage
 
 from ingestion.contracts import FILE_LOADS, MONTH_PATTERN
 from sdmx_export.layout import DsdLayout
@@ -159,7 +160,8 @@ def produce_package(
     ensure_delivery_log(con)
     previous = _latest_delivery(con, partner.code, month)
     number = previous["package_number"] + 1 if previous else 1
-    tables = _tables(con, partner, month, number, settings)
+    structures = partner_structures(partner, settings)
+    tables = _tables(con, partner, month, number, structures, settings)
     rows = {t.table.id: t.observations.height for t in tables}
     changed = _changed_since(con, tables, previous, month)
     if previous and not any(changed.values()) and not _dropped(tables, previous, month):
@@ -172,7 +174,7 @@ def produce_package(
     ident = package_id(settings.country, partner, month, number)
     with tempfile.TemporaryDirectory(prefix=f"{ident}-") as staging_name:
         staging = Path(staging_name)
-        files = _write_and_gate(staging, ident, partner, tables, now, settings)
+        files = _write_and_gate(staging, ident, partner, tables, structures, now, settings)
         manifest = _manifest(
             ident, partner, month, number, previous, now, as_of or now, tables, files, changed,
             settings,
@@ -225,6 +227,7 @@ def _tables(
     partner: PartnerConfig,
     month: str,
     number: int,
+    structures: StructureMessage,
     settings: StructureSettings,
 ) -> list[_Table]:
     """Every agreed table's observations and cells. Refused for a month no register has
@@ -238,7 +241,6 @@ def _tables(
             f"({FILE_LOADS.qualified}): materialize the month first"
         )
     marts = {source: mart_rows(con, source, month) for source in partner.sources}
-    structures = partner_structures(partner, settings)
     tables = []
     for table in partner.tables:
         observations = table_observations(
@@ -284,12 +286,12 @@ def _write_and_gate(
     ident: str,
     partner: PartnerConfig,
     tables: list[_Table],
+    structures: StructureMessage,
     created_at: datetime,
     settings: StructureSettings,
 ) -> list[dict[str, Any]]:
     """Write every file of the package, pass the SDMX ones through the gate; the manifest's
     file entries, in package order."""
-    structures = partner_structures(partner, settings)
     prepared = created_at.replace(tzinfo=UTC)
     entries: list[dict[str, Any]] = []
     problems: list[str] = []

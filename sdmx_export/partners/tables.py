@@ -35,7 +35,7 @@ from sdmx_export.disclosure import (
     protect,
     public_values,
 )
-from sdmx_export.partners.breakdowns import BREAKDOWNS, ENGLISH
+from sdmx_export.partners.breakdowns import BREAKDOWNS, ENGLISH, BreakdownKind
 from sdmx_export.partners.catalogue import MONTH_COLUMN
 from sdmx_export.partners.config import AgreedTable
 from sdmx_export.partners.structures import FREQUENCY
@@ -152,7 +152,7 @@ def labelled_table(
 
 
 def _labels(
-    kind, settings: StructureSettings, language: str, codes: list[str]
+    kind: BreakdownKind, settings: StructureSettings, language: str, codes: list[str]
 ) -> tuple[dict[str, str], list[str]]:
     shared = CODE_LABELS[language]
     own = kind.labels(settings, language)
