@@ -24,7 +24,9 @@ only on the content: members in that order, every timestamp the package's create
 The gate: every SDMX file (and the structure file) passes validate_sdmx_file, and every
 data file is read back into exactly the observations, before anything is recorded or
 delivered. Then, in one transaction: the releases, the delivery (the adapter places the
-zip) and the delivery-log row; a failure at any point leaves no record and no package.
+zip) and the delivery-log row; a failure before the delivery leaves no record and no package,
+a failed delivery rolls the records back. (Only a crash between the placement of the zip and
+the commit leaves a zip without records; packaging the month again then stops on its name.)
 """
 
 from __future__ import annotations
