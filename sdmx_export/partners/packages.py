@@ -407,7 +407,8 @@ def _release(
 
 
 def _zip(path: Path, staging: Path, names: list[str], created_at: datetime) -> None:
-    """Deterministic zip: members in the given order, each dated created_at, mode 0644."""
+    """Deterministic zip: members in the given order, each dated created_at (to the two
+    seconds zip times resolve), mode 0644."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in names:
