@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crimestat.settings import SettingsError, load_settings
+from crimestat.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from crimestat.backup_manifest import Manifest as BackupManifest
@@ -275,6 +275,17 @@ def _stop(processes: list[subprocess.Popen[bytes]], grace_seconds: float = 30) -
                 process.wait(timeout=max(0.0, deadline - time.monotonic()))
 
 
+def _settings_with_warehouse() -> Settings:
+    """The settings, for a command that needs a warehouse built already."""
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        _fail(str(error))
+    if not settings.warehouse_path.exists():
+        _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
+    return settings
+
+
 @main.command()
 @click.option("--dataflow", "dataflow_id", required=True,
               type=click.Choice(["CRIM_OFF_CAT", "CRIM_JUST", "EJ_XB_CONV"]),
@@ -288,12 +299,7 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
     from ingestion.warehouse import warehouse_connection
     from sdmx_export.releases import ReleaseError, produce_release
 
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        _fail(str(error))
-    if not settings.warehouse_path.exists():
-        _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
+    settings = _settings_with_warehouse()
     try:
         with warehouse_connection(settings.warehouse_path) as con:
             release = produce_release(
@@ -308,6 +314,52 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
     for file in release.files:
         click.echo(f"  {settings.exports_dir / file.relative_path}  sha256={file.sha256}")
     click.echo(f"manifest: {release.manifest_path}")
+
+
+def _partner_codes() -> list[str]:
+    from sdmx_export.partners.config import partner_codes
+
+    return partner_codes()
+
+
+@main.command()
+@click.option("--partner", required=True, type=click.Choice(_partner_codes()),
+              help="Partner whose agreed tables to package (its sdmx_export/partners/config "
+                   "file).")  # fmt: skip
+@click.option("--month", required=True, help="Reference month, YYYY-MM.")
+def extracts(partner: str, month: str) -> None:
+    """Package a partner's agreed tables for one month and deliver the package (a new
+    numbered package only when the tables changed since the last one)."""
+    from ingestion.contracts import MONTH_PATTERN
+    from ingestion.warehouse import warehouse_connection
+    from sdmx_export.partners.config import PartnerConfigError
+    from sdmx_export.partners.delivery import DeliveryError
+    from sdmx_export.partners.packages import deliver_package
+    from sdmx_export.releases import ReleaseError
+
+    if not MONTH_PATTERN.match(month):
+        _fail(f"--month must look like YYYY-MM, got {month!r}")
+    settings = _settings_with_warehouse()
+    try:
+        with warehouse_connection(settings.warehouse_path) as con:
+            outcome = deliver_package(con, partner, month, settings.outbox_dir)
+    except (PartnerConfigError, ReleaseError, DeliveryError) as error:
+        _fail(str(error))
+    if not outcome.created:
+        click.echo(f"{partner} {month}: unchanged since package {outcome.number}; "
+                   f"nothing new delivered ({outcome.destination})")  # fmt: skip
+        return
+    assert outcome.manifest is not None
+    package = outcome.manifest["package"]
+    supersedes = f", supersedes {package['supersedes']}" if package["supersedes"] else ""
+    click.echo(f"package {outcome.number} for {partner} {month}{supersedes}: "
+               f"{outcome.destination}  sha256={outcome.sha256}")  # fmt: skip
+    for table in outcome.manifest["tables"]:
+        click.echo(f"  {table['release_id']}: {table['rows']} rows"
+                   + (", disclosure control" if table["disclosure_control"] else ""))  # fmt: skip
+    for file in outcome.manifest["files"]:
+        click.echo(f"  {file['name']}  sha256={file['sha256']}")
+    click.echo(f"manifest: manifest.json in {outcome.destination}")
 
 
 @main.command()

@@ -6,12 +6,19 @@ import dagster as dg
 
 from orchestration.dbt_assets import dbt_asset_definitions, dbt_resource
 from orchestration.export_assets import export_assets
+from orchestration.extract_assets import extract_assets
 from orchestration.ingestion_assets import register_assets
 from orchestration.publication_assets import publication_assets
 from orchestration.quality_checks import mart_quality_checks
 
 defs = dg.Definitions(
-    assets=[*register_assets, *dbt_asset_definitions, *publication_assets, *export_assets],
+    assets=[
+        *register_assets,
+        *dbt_asset_definitions,
+        *publication_assets,
+        *export_assets,
+        *extract_assets,
+    ],
     asset_checks=mart_quality_checks,
     resources={"dbt": dbt_resource},
 )

@@ -28,7 +28,13 @@ from quality import (
 MAX_REPORTED_FAILURES = 20
 MONTHLY_MART_KEYS = {
     ("marts", name)
-    for name in ("recorded_offences", "solved_offences", "customs_violations", "customs_seizures")
+    for name in (
+        "recorded_offences",
+        "solved_offences",
+        "customs_violations",
+        "customs_seizures",
+        "persons_convicted_by_citizenship",
+    )
 }
 
 

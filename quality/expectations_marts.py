@@ -24,6 +24,7 @@ AGE_GROUPS = {
     "Y45-54": "Y_GE18", "Y55-64": "Y_GE18", "Y_GE65": "Y_GE18", "UNK": "UNK",
 }  # fmt: skip
 CITIZEN_GROUPS = ("NAT", "EU27_2020_FOR", "NEU27_2020_FOR", "STLS", "UNK")
+UNKNOWN_CITIZENSHIP = "UNK"  # persons_convicted_by_citizenship: citizenship not recorded
 # A published rate may differ from offences * 100000 / population by its rounding only.
 RATE_TOLERANCE = 0.01
 
@@ -330,7 +331,7 @@ MART_PERSONS_CONVICTED = Suite(
             "persons_counted_once",
             "per year and ECRIS origin: persons = distinct persons with a final conviction",
             ("ref_year", "via_ecris", "persons", "distinct_persons"),
-            frames.persons_counted_once,
+            frames.persons_counted_once("persons_convicted", "ref_year", "ref_year"),
         ),
         year_on_year(
             "convicted_year_on_year",
@@ -338,6 +339,50 @@ MART_PERSONS_CONVICTED = Suite(
             "select ref_year, iccs_code, via_ecris, sum(persons) as cases "
             f"from {frames.MARTS}.persons_convicted group by all",
             frames.complete_years_of_months("intermediate.int_convictions_final", "final_at"),
+        ),
+    ),
+)
+
+# --------------------------------------------------------------------------------------
+# Persons convicted by month and citizenship (partner extracts)
+# --------------------------------------------------------------------------------------
+
+BY_CITIZENSHIP_GRAIN = ("ref_month", "citizenship", "iccs_code", "sex", "age_group", "via_ecris")
+
+
+def by_citizenship_rows(refs: References) -> list[Expectation]:
+    return [
+        *[expect.not_null(name) for name in BY_CITIZENSHIP_GRAIN],
+        *counts("persons"),
+        months(refs),
+        expect.in_set("citizenship", [*refs.citizenships, UNKNOWN_CITIZENSHIP]),
+        expect.in_set("iccs_code", classified(refs)),
+        expect.in_set("sex", c.SEXES),
+        expect.in_set("age_group", AGE_GROUPS),
+        expect.unique(*BY_CITIZENSHIP_GRAIN),
+    ]
+
+
+MART_PERSONS_CONVICTED_BY_CITIZENSHIP = Suite(
+    name="mart_persons_convicted_by_citizenship",
+    asset_key=("marts", "persons_convicted_by_citizenship"),
+    description=(
+        "Persons convicted per month under their main offence, by citizenship country, sex and "
+        "age; ECRIS apart. Not reconciled with the yearly persons_convicted: a person "
+        "convicted in two months of a year counts once in each month but once in the year"
+    ),
+    checks=(
+        mart_check("persons_convicted_by_citizenship", BY_CITIZENSHIP_GRAIN, by_citizenship_rows),
+        reconciliation(
+            "persons_counted_once_a_month",
+            "per month built and ECRIS origin: persons = distinct persons with a final conviction",
+            ("ref_month", "via_ecris", "persons", "distinct_persons"),
+            frames.persons_counted_once(
+                "persons_convicted_by_citizenship",
+                "ref_month",
+                "cast(date_trunc('month', final_at) as date)",
+                built_periods_only=True,
+            ),
         ),
     ),
 )
@@ -437,6 +482,7 @@ MART_SUITES = (
     MART_RECORDED_OFFENCES_ANNUAL,
     MART_SOLVED_OFFENCES,
     MART_PERSONS_CONVICTED,
+    MART_PERSONS_CONVICTED_BY_CITIZENSHIP,
     MART_CUSTOMS_VIOLATIONS,
     MART_CUSTOMS_SEIZURES,
     MART_UNMAPPED_OFFENCE_CODES,

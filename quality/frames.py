@@ -516,30 +516,47 @@ def complete_years_of_months(table: str, month_expression: str) -> str:
     """
 
 
-def persons_counted_once(con, refs, partitions) -> pl.DataFrame:
-    """Per year and ECRIS origin: persons in the mart against distinct persons with a final
-    conviction (each person counted exactly once a year)."""
-    return _frame(
-        con,
-        f"""
-        with counted as (
-            select ref_year, via_ecris, sum(persons) as persons
-            from {MARTS}.persons_convicted group by all
-        ),
-        convicted as (
-            select ref_year, via_ecris, count(distinct person_key) as distinct_persons
-            from intermediate.int_convictions_final group by all
-        )
-        select ref_year, via_ecris,
-               coalesce(counted.persons, 0) as persons,
-               coalesce(convicted.distinct_persons, 0) as distinct_persons,
-               coalesce(counted.persons, 0) - coalesce(convicted.distinct_persons, 0)
-                   as difference
-        from counted
-        full join convicted using (ref_year, via_ecris)
-        order by all
-        """,
+def persons_counted_once(
+    mart_name: str, period: str, period_of_final_at: str, *, built_periods_only: bool = False
+) -> FrameQuery:
+    """Per period (`period`, a column of the mart; `period_of_final_at`, the same period
+    computed from int_convictions_final) and ECRIS origin: persons in the mart against
+    distinct persons with a final conviction (each person counted exactly once a period).
+
+    `built_periods_only`: for a mart built month by month, only the periods from its first
+    to its last are compared (convictions final in months never built are not missing)."""
+    scope = (
+        f"where {period_of_final_at} between (select min({period}) from {MARTS}.{mart_name}) "
+        f"and (select max({period}) from {MARTS}.{mart_name})"
+        if built_periods_only
+        else ""
     )
+
+    def query(con, refs, partitions) -> pl.DataFrame:
+        return _frame(
+            con,
+            f"""
+            with counted as (
+                select {period}, via_ecris, sum(persons) as persons
+                from {MARTS}.{mart_name} group by all
+            ),
+            convicted as (
+                select {period_of_final_at} as {period}, via_ecris,
+                       count(distinct person_key) as distinct_persons
+                from intermediate.int_convictions_final {scope} group by all
+            )
+            select {period}, via_ecris,
+                   coalesce(counted.persons, 0) as persons,
+                   coalesce(convicted.distinct_persons, 0) as distinct_persons,
+                   coalesce(counted.persons, 0) - coalesce(convicted.distinct_persons, 0)
+                       as difference
+            from counted
+            full join convicted using ({period}, via_ecris)
+            order by all
+            """,
+        )
+
+    return query
 
 
 def solved_vs_recorded(con, refs, partitions) -> pl.DataFrame:

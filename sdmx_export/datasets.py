@@ -99,7 +99,7 @@ def crim_just_observations(
     """CRIM_JUST observations (persons convicted by the country's courts) from persons_convicted."""
     settings = settings or StructureSettings()
     iccs_list = codelists.iccs_code_list(settings)
-    rolled = _roll_up(
+    rolled = roll_up(
         persons_convicted.filter(~pl.col("via_ecris")).select(
             "ref_year",
             pl.col("iccs_code").alias("ICCS"),
@@ -110,9 +110,9 @@ def crim_just_observations(
         ),
         {
             "ICCS": _iccs_roll_up(settings),
-            "SEX": _ancestors(codelists.SEX),
-            "AGE": _ancestors(codelists.AGE),
-            "CITIZEN": _ancestors(codelists.CITIZEN),
+            "SEX": ancestors(codelists.SEX),
+            "AGE": ancestors(codelists.AGE),
+            "CITIZEN": ancestors(codelists.CITIZEN),
         },
     )
     sections = tuple(c.id for c in iccs_list.codes if c.parent == codelists.TOTAL)
@@ -154,7 +154,7 @@ def ej_xb_conv_observations(
         pl.col("persons"),
     )
     lists = {"XB_CRIME": codelists.XB_CRIME, "CITIZEN": codelists.CITIZEN, "ECRIS": codelists.ECRIS}
-    rolled = _roll_up(in_area, {column: _ancestors(spec) for column, spec in lists.items()})
+    rolled = roll_up(in_area, {column: ancestors(spec) for column, spec in lists.items()})
     dimensions = [Dimension.from_code_list(column, spec) for column, spec in lists.items()]
     protected = _protect_per_year(rolled, dimensions, threshold, public)
     return _finish(
@@ -179,19 +179,20 @@ def _iccs_roll_up(settings: StructureSettings) -> dict[str, list[str]]:
     codes = iccs_codes(settings.reference_dir)
     parent = {c.code: c.parent for c in codes}
     to_sdmx = _iccs_to_sdmx(settings)
-    roll_up: dict[str, list[str]] = {UNMAPPED: [UNMAPPED, codelists.TOTAL]}
+    mapping: dict[str, list[str]] = {UNMAPPED: [UNMAPPED, codelists.TOTAL]}
     for code in parent:
         chain, current = [], code
         while current is not None:
             if current in to_sdmx:
                 chain.append(to_sdmx[current])
             current = parent[current]
-        roll_up[code] = [*chain, codelists.TOTAL]
-    return roll_up
+        mapping[code] = [*chain, codelists.TOTAL]
+    return mapping
 
 
-def _ancestors(spec: codelists.CodeListSpec) -> dict[str, list[str]]:
-    """Code -> itself and its ancestors in an additive code list."""
+def ancestors(spec: codelists.CodeListSpec) -> dict[str, list[str]]:
+    """Code -> itself and its ancestors in an additive code list: the cells a count of that
+    code also counts in."""
     parent = {c.id: c.parent for c in spec.codes}
     result = {}
     for code in parent:
@@ -203,9 +204,17 @@ def _ancestors(spec: codelists.CodeListSpec) -> dict[str, list[str]]:
     return result
 
 
-def _roll_up(frame: pl.DataFrame, roll_ups: dict[str, dict[str, list[str]]]) -> pl.DataFrame:
-    """Sum `persons` into every aggregate each row belongs to, dimension by dimension."""
-    keys = ["ref_year", *roll_ups]
+def roll_up(
+    frame: pl.DataFrame,
+    roll_ups: dict[str, dict[str, list[str]]],
+    *,
+    by: tuple[str, ...] = ("ref_year",),
+    value: str = PERSONS,
+) -> pl.DataFrame:
+    """Sum `value` into every aggregate each row belongs to, dimension by dimension; `by`
+    are the other columns kept (the period). A code with no place in a mapping is refused,
+    so no count is dropped silently."""
+    keys = [*by, *roll_ups]
     for column, mapping in roll_ups.items():
         unknown = sorted(set(frame[column].unique().to_list()) - set(mapping), key=str)
         if unknown:
@@ -216,7 +225,7 @@ def _roll_up(frame: pl.DataFrame, roll_ups: dict[str, dict[str, list[str]]]) -> 
             )
             .explode(column)
             .group_by(keys)
-            .agg(pl.col(PERSONS).sum())
+            .agg(pl.col(value).sum())
         )
     return frame
 

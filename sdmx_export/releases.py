@@ -33,6 +33,10 @@ already in place with other bytes is never overwritten (ReleaseError).
 The gate: files are written to a staging directory, each one passes validate_sdmx_file, the
 data files are read back and compared with the observations made from the mart; only then do
 the files move into place (a rename) and the release rows commit.
+
+The partner extracts (sdmx_export.partners) record each table of a package here too, with a
+month (YYYY-MM) as reference period and the package number as vintage; their files travel in
+the package, so release_files holds no rows for them.
 """
 
 from __future__ import annotations
@@ -150,8 +154,10 @@ def file_stem(dataflow_id: str, year: int) -> str:
     return f"{dataflow_id}_A_{year}_0000"
 
 
-def release_id_of(dataflow_id: str, year: int, vintage: int) -> str:
-    return f"{dataflow_id}-{year}-v{vintage}"
+def release_id_of(dataflow_id: str, period: int | str, vintage: int) -> str:
+    """`<DATAFLOW>-<PERIOD>-v<VINTAGE>`: a year for the SDMX exports, a month (YYYY-MM) for
+    the partner extracts."""
+    return f"{dataflow_id}-{period}-v{vintage}"
 
 
 def mart_observations(
@@ -206,8 +212,12 @@ def produce_release(
     next_vintage = (max(vintages) + 1) if vintages else 1
     if vintage is not None and vintage in vintages:
         release = _stored_release(con, exports_dir, release_id_of(dataflow_id, year, vintage))
-        cells = _stored_cells(con, release.release_id)
-        observations = _observations_from_cells(cells, layout)
+        cells = stored_cells(con, release.release_id)
+        if not cells.height:
+            raise ReleaseError(
+                f"release {release.release_id} has no stored cells to reproduce it from"
+            )
+        observations = observations_from_cells(cells, layout)
         expected = observations
         new = False
     elif vintage is None or vintage == next_vintage:
@@ -219,9 +229,9 @@ def produce_release(
             dataset=dataflow_id,
             reference_period=str(year),
             vintage=vintage,
-            as_of=_naive_utc(as_of) if as_of else now,
+            as_of=naive_utc(as_of) if as_of else now,
             status=status,
-            embargo_until=_naive_utc(embargo_until) if embargo_until else None,
+            embargo_until=naive_utc(embargo_until) if embargo_until else None,
             published_at=now,
             notes=notes,
             directory=exports_dir / dataflow_id / str(year) / f"v{vintage}",
@@ -229,8 +239,8 @@ def produce_release(
         expected = mart_observations(
             con, dataflow_id, year, obs_status=STATUSES[status], settings=settings
         )
-        cells = _cells(expected, layout, release_id)
-        observations = _observations_from_cells(cells, layout)
+        cells = release_cells(expected, layout, release_id)
+        observations = observations_from_cells(cells, layout)
         new = True
     else:
         raise ReleaseError(
@@ -241,12 +251,12 @@ def produce_release(
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{release.release_id}-", dir=exports_dir))
     try:
         files = _write_files(staging, release, structures, flow, observations, settings)
-        _gate(staging, files, structures, expected, layout)
+        gate(staging, files, structures, expected, layout)
         release = _with_files(release, staging, files, exports_dir)
         if new:
             con.execute("begin transaction")
             try:
-                _insert(con, release, cells)
+                record_release(con, release, cells)
                 _place(staging, release.directory)
                 con.execute("commit")
             except BaseException:
@@ -262,11 +272,12 @@ def produce_release(
 
 
 def revisions(
-    con: duckdb.DuckDBPyConnection, dataflow_id: str, year: int, vintage: int
+    con: duckdb.DuckDBPyConnection, dataflow_id: str, period: int | str, vintage: int
 ) -> pl.DataFrame:
     """Cells of `vintage` that differ from the previous vintage (added, removed or changed):
     series_key, time_period, previous_value, new_value, difference. Empty when there is no
-    previous vintage or nothing changed."""
+    previous vintage or nothing changed. `period` is the release's reference period (a year,
+    or a month YYYY-MM for partner extracts)."""
     ensure_release_tables(con)
     schema = {
         "series_key": pl.String,
@@ -278,7 +289,7 @@ def revisions(
     previous = con.execute(
         f"select max(vintage) from {SCHEMA}.releases where dataset = ? and reference_period = ? "
         "and vintage < ?",
-        [dataflow_id, str(year), vintage],
+        [dataflow_id, str(period), vintage],
     ).fetchall()[0]
     if previous[0] is None:
         return pl.DataFrame(schema=schema)
@@ -294,8 +305,8 @@ def revisions(
         "or c.series_key is null or p.series_key is null "
         "order by 1, 2",
         params=[
-            release_id_of(dataflow_id, year, vintage),
-            release_id_of(dataflow_id, year, previous[0]),
+            release_id_of(dataflow_id, period, vintage),
+            release_id_of(dataflow_id, period, previous[0]),
         ],
     ).pl()
     return frame.cast(schema) if frame.height else pl.DataFrame(schema=schema)
@@ -306,25 +317,15 @@ def gate_problems(path: Path, structures: StructureMessage | Path | None = None)
     return [f"{Path(path).name}: {p}" for p in validate_sdmx_file(Path(path), structures)]
 
 
-# --- internals -------------------------------------------------------------------------
-
-
-def _source(dataflow_id: str) -> MartSource:
-    try:
-        return SOURCES[dataflow_id]
-    except KeyError:
-        raise ReleaseError(
-            f"unknown dataflow {dataflow_id!r} (known: {', '.join(SOURCES)})"
-        ) from None
-
-
-def _naive_utc(moment: datetime) -> datetime:
+def naive_utc(moment: datetime) -> datetime:
+    """Release times are stored as naive UTC to the second (DuckDB timestamp columns)."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.replace(microsecond=0)
 
 
-def _cells(observations: pl.DataFrame, layout: DsdLayout, release_id: str) -> pl.DataFrame:
+def release_cells(observations: pl.DataFrame, layout: DsdLayout, release_id: str) -> pl.DataFrame:
+    """Observations as the rows of release_cells: what revisions compare, vintage to vintage."""
     series = [d.id for d in layout.series_dimensions]
     return observations.select(
         pl.lit(release_id).alias("release_id"),
@@ -338,7 +339,9 @@ def _cells(observations: pl.DataFrame, layout: DsdLayout, release_id: str) -> pl
     ).sort("series_key", "time_period")
 
 
-def _observations_from_cells(cells: pl.DataFrame, layout: DsdLayout) -> pl.DataFrame:
+def observations_from_cells(cells: pl.DataFrame, layout: DsdLayout) -> pl.DataFrame:
+    """Stored cells back into observations: files are always written from these, so a
+    release reproduced later gives the same bytes."""
     series = [d.id for d in layout.series_dimensions]
     split = pl.col("series_key").str.split_exact(".", len(series) - 1)
     frame = cells.select(
@@ -349,6 +352,101 @@ def _observations_from_cells(cells: pl.DataFrame, layout: DsdLayout) -> pl.DataF
         pl.col("conf_status").alias("CONF_STATUS"),
     ).unnest("key")
     return frame.sort([d.id for d in layout.dimensions])
+
+
+def stored_cells(con: duckdb.DuckDBPyConnection, release_id: str) -> pl.DataFrame:
+    """The cells recorded for a release (none for an unknown release or an empty table)."""
+    return con.sql(
+        f"select release_id, series_key, time_period, obs_value, obs_status, conf_status "
+        f"from {SCHEMA}.release_cells where release_id = ? order by series_key, time_period",
+        params=[release_id],
+    ).pl()
+
+
+def gate(
+    staging: Path,
+    files: dict[str, int | None],
+    structures: StructureMessage,
+    expected: pl.DataFrame,
+    layout: DsdLayout,
+) -> None:
+    """Every file valid, every data file (a count, not None) read back into exactly the
+    `expected` observations; ReleaseError listing every problem otherwise."""
+    problems: list[str] = []
+    for name, count in files.items():
+        path = staging / name
+        found = validate_sdmx_file(path, structures)
+        problems += [f"{name}: {p}" for p in found]
+        if count is None or found:
+            continue
+        try:
+            delivered = read_back(path)
+        except SdmxFileError as error:
+            problems.append(f"{name}: cannot be read back: {error}")
+            continue
+        problems += [f"{name}: {p}" for p in _compare(delivered, expected, layout)]
+    if problems:
+        raise ReleaseError("the release failed the delivery gate", problems)
+
+
+def sha256_of(path: Path) -> str:
+    """Streamed, so a large delivery is hashed in flat memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_release(con: duckdb.DuckDBPyConnection, release: Release, cells: pl.DataFrame) -> None:
+    """Insert the release, its files and its cells; the caller holds the transaction."""
+    con.execute(
+        f"insert into {SCHEMA}.releases values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            release.release_id,
+            release.dataset,
+            release.reference_period,
+            release.vintage,
+            release.as_of,
+            release.status,
+            release.embargo_until,
+            release.published_at,
+            release.notes,
+        ],
+    )
+    if release.files:
+        con.executemany(
+            f"insert into {SCHEMA}.release_files values (?, ?, ?, ?)",
+            [
+                (release.release_id, f.relative_path, f.sha256, f.observations)
+                for f in release.files
+            ],
+        )
+    con.register("_release_cells", cells.to_arrow())
+    try:
+        con.execute(
+            f"insert into {SCHEMA}.release_cells select release_id, series_key, time_period, "
+            "obs_value, obs_status, conf_status from _release_cells"
+        )
+    finally:
+        con.unregister("_release_cells")
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its offset, for manifests."""
+    return None if moment is None else moment.replace(tzinfo=UTC).isoformat()
+
+
+# --- internals -------------------------------------------------------------------------
+
+
+def _source(dataflow_id: str) -> MartSource:
+    try:
+        return SOURCES[dataflow_id]
+    except KeyError:
+        raise ReleaseError(
+            f"unknown dataflow {dataflow_id!r} (known: {', '.join(SOURCES)})"
+        ) from None
 
 
 def _stored_release(con: duckdb.DuckDBPyConnection, exports_dir: Path, release_id: str) -> Release:
@@ -372,17 +470,6 @@ def _stored_release(con: duckdb.DuckDBPyConnection, exports_dir: Path, release_i
         notes=notes or "",
         directory=exports_dir / dataset / period / f"v{vintage}",
     )
-
-
-def _stored_cells(con: duckdb.DuckDBPyConnection, release_id: str) -> pl.DataFrame:
-    cells = con.sql(
-        f"select release_id, series_key, time_period, obs_value, obs_status, conf_status "
-        f"from {SCHEMA}.release_cells where release_id = ? order by series_key, time_period",
-        params=[release_id],
-    ).pl()
-    if not cells.height:
-        raise ReleaseError(f"release {release_id} has no stored cells to reproduce it from")
-    return cells
 
 
 def _write_files(
@@ -416,34 +503,11 @@ def _write_files(
     return counts
 
 
-def _gate(
-    staging: Path,
-    files: dict[str, int | None],
-    structures: StructureMessage,
-    expected: pl.DataFrame,
-    layout: DsdLayout,
-) -> None:
-    """Every file valid, every data file read back into exactly the mart's numbers."""
-    problems: list[str] = []
-    for name, count in files.items():
-        path = staging / name
-        found = validate_sdmx_file(path, structures)
-        problems += [f"{name}: {p}" for p in found]
-        if count is None or found:
-            continue
-        try:
-            delivered = read_back(path)
-        except SdmxFileError as error:
-            problems.append(f"{name}: cannot be read back: {error}")
-            continue
-        problems += [f"{name}: {p}" for p in _compare(delivered, expected, layout)]
-    if problems:
-        raise ReleaseError("the release failed the delivery gate", problems)
-
-
 def _compare(delivered: pl.DataFrame, expected: pl.DataFrame, layout: DsdLayout) -> list[str]:
     keys = [d.id for d in layout.dimensions]
     columns = [*keys, MEASURE, *ATTRIBUTES]
+    if delivered.height == 0 and expected.height == 0:
+        return []  # an empty file carries no columns to read back, and none are expected
     missing = [c for c in columns if c not in delivered.columns]
     if missing:
         return [f"read back lacks the columns {missing}"]
@@ -473,21 +537,13 @@ def _compare(delivered: pl.DataFrame, expected: pl.DataFrame, layout: DsdLayout)
     return problems
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _with_files(
     release: Release, staging: Path, counts: dict[str, int | None], exports_dir: Path
 ) -> Release:
     """The release with its files listed and the manifest written into `staging`."""
     relative = release.directory.relative_to(exports_dir).as_posix()
     files = [
-        ReleaseFile(f"{relative}/{name}", _sha256(staging / name), count)
+        ReleaseFile(f"{relative}/{name}", sha256_of(staging / name), count)
         for name, count in counts.items()
     ]
     manifest = {
@@ -497,9 +553,9 @@ def _with_files(
             "reference_period": release.reference_period,
             "vintage": release.vintage,
             "status": release.status,
-            "as_of": _iso(release.as_of),
-            "embargo_until": _iso(release.embargo_until),
-            "published_at": _iso(release.published_at),
+            "as_of": iso_utc(release.as_of),
+            "embargo_until": iso_utc(release.embargo_until),
+            "published_at": iso_utc(release.published_at),
             "notes": release.notes,
         },
         "naming": "DOMAIN_DSDID_FREQ_FROMYEAR_PERIOD",
@@ -515,7 +571,7 @@ def _with_files(
     }
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (staging / MANIFEST).write_bytes(text.encode("utf-8"))
-    files.append(ReleaseFile(f"{relative}/{MANIFEST}", _sha256(staging / MANIFEST), None))
+    files.append(ReleaseFile(f"{relative}/{MANIFEST}", sha256_of(staging / MANIFEST), None))
     return replace(release, files=files)
 
 
@@ -527,39 +583,6 @@ def _format(name: str) -> str:
     if name.endswith(".csv"):
         return "SDMX-CSV 1.0"
     return "SDMX-ML 2.1 StructureSpecificData"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.replace(tzinfo=UTC).isoformat()
-
-
-def _insert(con: duckdb.DuckDBPyConnection, release: Release, cells: pl.DataFrame) -> None:
-    con.execute(
-        f"insert into {SCHEMA}.releases values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            release.release_id,
-            release.dataset,
-            release.reference_period,
-            release.vintage,
-            release.as_of,
-            release.status,
-            release.embargo_until,
-            release.published_at,
-            release.notes,
-        ],
-    )
-    con.executemany(
-        f"insert into {SCHEMA}.release_files values (?, ?, ?, ?)",
-        [(release.release_id, f.relative_path, f.sha256, f.observations) for f in release.files],
-    )
-    con.register("_release_cells", cells.to_arrow())
-    try:
-        con.execute(
-            f"insert into {SCHEMA}.release_cells select release_id, series_key, time_period, "
-            "obs_value, obs_status, conf_status from _release_cells"
-        )
-    finally:
-        con.unregister("_release_cells")
 
 
 def _check_recorded(con: duckdb.DuckDBPyConnection, release: Release) -> None:
@@ -590,7 +613,7 @@ def _place(staging: Path, directory: Path) -> None:
     conflicts = [
         str(directory / name)
         for name in names
-        if (directory / name).exists() and _sha256(directory / name) != _sha256(staging / name)
+        if (directory / name).exists() and sha256_of(directory / name) != sha256_of(staging / name)
     ]
     if conflicts:
         raise ReleaseError("refusing to overwrite delivered files with different bytes", conflicts)

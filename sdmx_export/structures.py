@@ -12,6 +12,7 @@ never has to guess what a missing flag means.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sdmx.message import StructureMessage
@@ -74,6 +75,18 @@ OBSERVATION_ATTRIBUTES = ("OBS_STATUS", "CONF_STATUS")
 
 
 @dataclass(frozen=True)
+class SchemeSpec:
+    """A concept scheme: its id, name and concepts (each with its code list, if coded)."""
+
+    id: str
+    name: str
+    concepts: Mapping[str, Concept]
+
+
+CRIME_SCHEME = SchemeSpec(CONCEPT_SCHEME_ID, "Crime and criminal justice concepts", CONCEPTS)
+
+
+@dataclass(frozen=True)
 class DataflowSpec:
     """A dataflow and its DSD (same id): dimensions in key order, TIME_PERIOD last."""
 
@@ -118,6 +131,23 @@ DATAFLOWS: dict[str, DataflowSpec] = {
 def build_structures(settings: StructureSettings | None = None) -> StructureMessage:
     """All structures as one sdmx1 StructureMessage, without header (see structure_file)."""
     settings = settings or StructureSettings()
+    return structure_message(
+        DATAFLOWS.values(), all_code_lists(settings).values(), CRIME_SCHEME, settings
+    )
+
+
+def structure_message(
+    dataflows: Iterable[DataflowSpec],
+    code_lists: Iterable[CodeListSpec],
+    scheme: SchemeSpec,
+    settings: StructureSettings,
+) -> StructureMessage:
+    """Dataflows with their DSDs, the code lists and the concept scheme, as one message.
+
+    The Eurostat dataflows use it through build_structures; the partner extracts build
+    their own dataflows with it (sdmx_export.partners.structures), so both are made, written
+    and validated by the same machinery.
+    """
     lang = settings.language
     agency = common.Agency(id=settings.agency_id, name={lang: settings.agency_name})
     maintained = dict(
@@ -125,21 +155,17 @@ def build_structures(settings: StructureSettings | None = None) -> StructureMess
     )
     message = StructureMessage()
 
-    code_lists = {
-        spec.id: _codelist(spec, lang, maintained) for spec in all_code_lists(settings).values()
-    }
-    concepts = model.ConceptScheme(
-        id=CONCEPT_SCHEME_ID, name={lang: "Crime and criminal justice concepts"}, **maintained
-    )
-    for concept_id, concept in CONCEPTS.items():
+    built_lists = {spec.id: _codelist(spec, lang, maintained) for spec in code_lists}
+    concepts = model.ConceptScheme(id=scheme.id, name={lang: scheme.name}, **maintained)
+    for concept_id, concept in scheme.concepts.items():
         concepts.append(
             model.Concept(
                 id=concept_id, name={lang: concept.name}, description={lang: concept.description}
             )
         )
 
-    for spec in DATAFLOWS.values():
-        dsd = _dsd(spec, concepts, code_lists, lang, maintained)
+    for spec in dataflows:
+        dsd = _dsd(spec, concepts, scheme.concepts, built_lists, lang, maintained)
         message.add(dsd)
         message.add(
             model.DataflowDefinition(
@@ -150,7 +176,7 @@ def build_structures(settings: StructureSettings | None = None) -> StructureMess
                 **maintained,
             )
         )
-    for codelist in code_lists.values():
+    for codelist in built_lists.values():
         message.add(codelist)
     message.add(concepts)
     return message
@@ -183,6 +209,7 @@ def _codelist(spec: CodeListSpec, lang: str, maintained: dict) -> model.Codelist
 def _dsd(
     spec: DataflowSpec,
     concepts: model.ConceptScheme,
+    definitions: Mapping[str, Concept],
     code_lists: dict[str, model.Codelist],
     lang: str,
     maintained: dict,
@@ -193,7 +220,7 @@ def _dsd(
             dimension_id,
             cls=model.Dimension,
             concept_identity=concepts[dimension_id],
-            local_representation=_coded(code_lists, CONCEPTS[dimension_id]),
+            local_representation=_coded(code_lists, definitions[dimension_id]),
         )
     # The schema requires a representation for the time dimension; sdmx1 leaves it out.
     dsd.dimensions.getdefault(
@@ -213,7 +240,7 @@ def _dsd(
             attribute_id,
             cls=model.DataAttribute,
             concept_identity=concepts[attribute_id],
-            local_representation=_coded(code_lists, CONCEPTS[attribute_id]),
+            local_representation=_coded(code_lists, definitions[attribute_id]),
             related_to=model.PrimaryMeasureRelationship(),
             usage_status=model.UsageStatus.mandatory,
         )

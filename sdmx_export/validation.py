@@ -9,7 +9,8 @@ validate_sdmx_file() returns the problems of a file, each naming what is wrong a
 - series keys and observation keys unique;
 - mandatory attributes present;
 - for SDMX-CSV: the header (DATAFLOW first, every dimension, OBS_VALUE, mandatory
-  attributes, no unknown column), then the same content checks per row.
+  attributes, no unknown column), then the same content checks per row; a file with no
+  rows (nothing to name its dataflow) must carry the header of a known dataflow.
 
 It reads files from anywhere: the message type and the structure come from the file, and
 the structures default to this project's but can be any StructureMessage or structure file.
@@ -100,6 +101,8 @@ def validate_sdmx_file(
     if info.kind is MessageKind.STRUCTURE:
         _schema_problems(path, official_schema(), problems)
         return problems.listed()
+    if info.kind is MessageKind.CSV and next(records(path, info), None) is None:
+        return _empty_csv_problems(info, _structures(structures))
     layout = _layout(info, _structures(structures), problems)
     if info.kind is MessageKind.GENERIC:
         _schema_problems(path, official_schema(), problems)
@@ -170,6 +173,19 @@ def _layout(
         problems.fatal = True
         return None
     return DsdLayout.of(flows[0])
+
+
+def _empty_csv_problems(info: MessageInfo, structures: StructureMessage) -> list[Problem]:
+    """SDMX-CSV names its dataflow on each row, so a file without observations (a table
+    empty for its period) can only be checked by its header: it must be the header of one
+    of the structures' dataflows."""
+    headers = {
+        (DATAFLOW_COLUMN, *DsdLayout.of(flow).columns): flow.id
+        for flow in structures.dataflow.values()
+    }
+    if info.columns in headers:
+        return []
+    return [Problem("no observations, and the header is not that of a known dataflow", line=1)]
 
 
 def _matches(artefact, reference: StructureReference) -> bool:

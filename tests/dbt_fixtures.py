@@ -38,11 +38,18 @@ MARTS = (
     "recorded_offences_annual",
     "solved_offences",
     "persons_convicted",
+    "persons_convicted_by_citizenship",
     "customs_violations",
     "customs_seizures",
     "unmapped_offence_codes",
 )
-MONTHLY_MARTS = ("recorded_offences", "solved_offences", "customs_violations", "customs_seizures")
+MONTHLY_MARTS = (
+    "recorded_offences",
+    "solved_offences",
+    "customs_violations",
+    "customs_seizures",
+    "persons_convicted_by_citizenship",
+)
 
 
 def warehouse_path(home: Path) -> Path:

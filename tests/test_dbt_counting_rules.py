@@ -246,6 +246,10 @@ WAVE1_CONVICTIONS = [
     {"conviction_id": "C15", "version": 1, "written_at": "2023-09-01 13:00:00",
      "person_key": "PK", "age_at_judgment": 22, "final_at": "2023-09-01",
      "sanction": "imprisonment", "sentence_months": 24, "offences": [("BK260", False, True)]},
+    # ... and a fine in the same month: K counts once in September too, under C15.
+    {"conviction_id": "C16", "version": 1, "written_at": "2023-09-02 13:00:00",
+     "person_key": "PK", "age_at_judgment": 22, "final_at": "2023-09-02",
+     "sanction": "fine", "fine_eur": 400, "offences": [("BK182", False, True)]},
 ]  # fmt: skip
 
 WAVE1_CUSTOMS = [
@@ -676,6 +680,29 @@ def test_appeal_moves_the_person_to_the_new_year(warehouse: dict[str, Any]) -> N
     del expected_2023[("0401", "M", "Y35-44", "NAT", "imprisonment", False)]
     assert persons(latest, 2023) == expected_2023
     assert persons(latest, 2024) == {("0401", "M", "Y35-44", "NAT", "suspended", False): 1}
+
+
+def test_persons_convicted_by_citizenship_once_per_month(warehouse: dict[str, Any]) -> None:
+    rows = {
+        (r["ref_month"].isoformat()[:7], r["citizenship"], r["iccs_code"], r["sex"],
+         r["age_group"], r["via_ecris"]): r["persons"]
+        for r in warehouse["built_at_t1"].marts["persons_convicted_by_citizenship"]
+    }  # fmt: skip
+    assert rows == {
+        ("2022-11", "LT", "0701", "F", "Y45-54", False): 1,  # I in 2022 ...
+        ("2023-08", "LT", "0701", "F", "Y45-54", False): 1,  # ... and again in 2023
+        ("2023-02", "LT", "0401", "M", "Y35-44", False): 1,  # H
+        ("2023-02", "LT", "0401", "M", "Y18-24", False): 1,  # K's first prison sentence
+        ("2023-09", "LT", "06012", "M", "Y18-24", False): 1,  # K: 24 months beat the fine
+        ("2023-03", "LT", "0701", "M", "Y25-34", False): 1,  # A's fine: its own month
+        ("2023-03", "LT", "07041", "F", "Y45-54", False): 1,  # J
+        ("2023-06", "LT", "0401", "M", "Y25-34", False): 1,  # A's prison sentence
+        ("2023-07", "LT", "06012", "M", "Y25-34", True): 1,  # A through ECRIS
+        ("2023-04", "LV", "0502", "F", "Y14-17", False): 1,  # B, Latvian
+        ("2023-05", "UA", "0701", "M", "Y_GE65", False): 1,  # C
+        ("2023-05", "XX", "0502", "M", "Y25-34", False): 1,  # D, stateless
+        ("2023-05", "UNK", "0502", "M", "UNK", False): 1,  # E, citizenship unknown
+    }
 
 
 # --------------------------------------------------------------------------------------

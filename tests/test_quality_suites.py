@@ -186,6 +186,7 @@ def test_suites_guard_the_dagster_assets() -> None:
         ("raw", "incidents"), ("raw", "convictions"), ("raw", "customs"),
         ("marts", "recorded_offences"), ("marts", "recorded_offences_annual"),
         ("marts", "solved_offences"), ("marts", "persons_convicted"),
+        ("marts", "persons_convicted_by_citizenship"),
         ("marts", "customs_violations"), ("marts", "customs_seizures"),
         ("marts", "unmapped_offence_codes"),
     }  # fmt: skip
@@ -784,6 +785,31 @@ def test_persons_counted_twice(con: duckdb.DuckDBPyConnection) -> None:
         {"ref_year": 2023, "via_ecris": True, "persons": 2, "distinct_persons": 1,
          "difference": 1}
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# mart_persons_convicted_by_citizenship
+# --------------------------------------------------------------------------------------
+
+BY_CITIZENSHIP = "marts.persons_convicted_by_citizenship"
+
+
+def test_persons_convicted_by_citizenship(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"update {BY_CITIZENSHIP} set persons = -1 where ref_month = '2022-01-01'")
+    con.execute(
+        f"update {BY_CITIZENSHIP} set citizenship = 'ATLANTIS' where ref_month = '2022-02-01'"
+    )
+    con.execute(f"delete from {BY_CITIZENSHIP} where ref_month = '2022-05-01'")
+    result = check(con, "mart_persons_convicted_by_citizenship")
+    assert set(values(failure(result, f"{BY_CITIZENSHIP}.persons"), "persons")) == {-1}
+    citizenship = failure(result, f"{BY_CITIZENSHIP}.citizenship")
+    assert set(values(citizenship, "citizenship")) == {"ATLANTIS"}
+    # A negative count and a month gone missing between the first and the last built both
+    # break "each person counted once a month".
+    once = failure(result, "persons_counted_once_a_month.difference")
+    assert [
+        (str(r["ref_month"])[:7], r["persons"], r["distinct_persons"]) for r in once.failing_values
+    ] == [("2022-01", -1, 1), ("2022-05", 0, 1)]
 
 
 # --------------------------------------------------------------------------------------

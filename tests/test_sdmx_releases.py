@@ -175,7 +175,7 @@ def test_gate_refuses_files_that_differ_from_the_mart(
 ) -> None:
     from sdmx_export import releases
 
-    written = releases._observations_from_cells
+    written = releases.observations_from_cells
 
     def off_by_one(cells: pl.DataFrame, layout) -> pl.DataFrame:
         frame = written(cells, layout)
@@ -186,7 +186,7 @@ def test_gate_refuses_files_that_differ_from_the_mart(
             .alias("OBS_VALUE")
         )
 
-    monkeypatch.setattr(releases, "_observations_from_cells", off_by_one)
+    monkeypatch.setattr(releases, "observations_from_cells", off_by_one)
     exports = home / "exports"
     with connect(home) as con:
         before = con.execute("select count(*) from releases.releases").fetchall()

@@ -61,3 +61,20 @@
         else 7
     end
 {%- endmacro %}
+
+
+{#-
+  Order of a person's final convictions from the most serious (SPEC 5: a person convicted
+  more than once in a period is represented by the first): heaviest sanction, then the
+  longest sentence, the highest fine (none last), the earliest final_at, the smallest
+  conviction_id. Used by the yearly and the monthly counts of persons convicted.
+-#}
+{% macro seriousness_order() -%}
+    sanction_severity_rank,
+    case when sentence_months is null then 1 else 0 end,
+    sentence_months desc,
+    case when fine_eur is null then 1 else 0 end,
+    fine_eur desc,
+    final_at,
+    conviction_id
+{%- endmacro %}

@@ -6,7 +6,8 @@
 --      community_work, fine, other),
 --   2. then the longest sentence (sentence_months, none last),
 --   3. then the highest fine (fine_eur, none last),
---   4. then the earliest final_at, then the smallest conviction_id.
+--   4. then the earliest final_at, then the smallest conviction_id
+-- (macro seriousness_order, shared with the monthly persons_convicted_by_citizenship).
 
 with final_convictions as (
 
@@ -20,14 +21,7 @@ convictions_ranked as (
         *,
         row_number() over (
             partition by person_key, ref_year, via_ecris
-            order by
-                sanction_severity_rank,
-                case when sentence_months is null then 1 else 0 end,
-                sentence_months desc,
-                case when fine_eur is null then 1 else 0 end,
-                fine_eur desc,
-                final_at,
-                conviction_id
+            order by {{ seriousness_order() }}
         ) as seriousness_rank,
         count(*) over (partition by person_key, ref_year, via_ecris) as convictions_in_year
     from final_convictions

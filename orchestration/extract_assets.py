@@ -1,0 +1,105 @@
+"""Partner extract assets (SPEC 9): one per configured partner, partitioned by month, key
+`extracts/<partner>`. Each runs only when every blocking check upstream passed
+(orchestration.gates), then makes the month's package (sdmx_export.partners): a new numbered
+package when the agreed tables changed since the last one, nothing when they did not."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from crimestat.settings import load_settings
+from ingestion.warehouse import warehouse_connection
+from orchestration.gates import require_upstream_checks_passed
+from orchestration.partitions import monthly_partitions
+from sdmx_export.partners.config import PartnerConfig, PartnerConfigError, load_partners
+from sdmx_export.partners.delivery import DeliveryError
+from sdmx_export.partners.packages import PackageOutcome, deliver_package
+from sdmx_export.releases import ReleaseError
+
+
+def extract_asset_key(partner: str) -> dg.AssetKey:
+    return dg.AssetKey(["extracts", partner.lower()])
+
+
+def _metadata(outcome: PackageOutcome) -> dict[str, dg.MetadataValue]:
+    if not outcome.created:
+        return {
+            "package": dg.MetadataValue.text(
+                f"unchanged since package {outcome.number} ({outcome.package_id})"
+            ),
+            "package_number": dg.MetadataValue.int(outcome.number),
+            "path": dg.MetadataValue.path(outcome.destination),
+        }
+    return {
+        "package": dg.MetadataValue.text(outcome.package_id),
+        "package_number": dg.MetadataValue.int(outcome.number),
+        "path": dg.MetadataValue.path(outcome.destination),
+        "sha256": dg.MetadataValue.text(outcome.sha256),
+        "rows_per_table": dg.MetadataValue.json(outcome.rows),
+    }
+
+
+def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
+    key = extract_asset_key(partner.code)
+
+    @dg.asset(
+        key=key,
+        group_name="publication",
+        deps=[dg.AssetKey(["marts", source]) for source in partner.sources],
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"csv", "sdmx"},
+        description=f"Monthly package for {partner.name} ({partner.code}): "
+        f"{', '.join(t.id for t in partner.tables)} as agreed in {partner.path.name}; a "
+        "numbered zip with its manifest, delivered through the partner's adapter (default "
+        "$CRIMESTAT_HOME/outbox/<PARTNER>/); a revision is a new package, never an overwrite.",
+    )
+    def extract(context: AssetExecutionContext) -> Iterator[object]:
+        require_upstream_checks_passed(context, key)
+        settings = load_settings()
+        outcomes: list[PackageOutcome] = []
+        failures: list[str] = []
+        with warehouse_connection(settings.warehouse_path) as con:
+            for month in context.partition_keys:
+                try:
+                    outcome = deliver_package(con, partner.code, month, settings.outbox_dir)
+                except (PartnerConfigError, ReleaseError, DeliveryError) as error:
+                    failures.append(f"{month}: {error}")
+                    context.log.error(failures[-1])
+                    continue
+                outcomes.append(outcome)
+                context.log.info(
+                    f"{partner.code} {month}: "
+                    + (f"package {outcome.number} at {outcome.destination}" if outcome.created
+                       else f"unchanged since package {outcome.number}")
+                )  # fmt: skip
+        if not failures:
+            if len(outcomes) == 1:
+                yield dg.MaterializeResult(metadata=_metadata(outcomes[0]))
+            else:
+                yield dg.MaterializeResult(
+                    metadata={
+                        "months": dg.MetadataValue.int(len(outcomes)),
+                        "new_packages": dg.MetadataValue.int(sum(o.created for o in outcomes)),
+                        "packages": dg.MetadataValue.json(
+                            {
+                                o.month: o.package_id
+                                if o.created
+                                else f"unchanged since package {o.number}"
+                                for o in outcomes
+                            }
+                        ),
+                    }
+                )
+            return
+        for outcome in outcomes:
+            yield dg.AssetMaterialization(
+                asset_key=key, partition=outcome.month, metadata=_metadata(outcome)
+            )
+        raise dg.Failure(description="; ".join(failures))
+
+    return extract
+
+
+extract_assets = [_extract_asset(partner) for partner in load_partners().values()]

@@ -1,0 +1,167 @@
+"""An agreed table for one month: observations made from its mart, and the labelled CSV.
+
+Observations (one column per DSD dimension, OBS_VALUE, OBS_STATUS, CONF_STATUS) are what the
+SDMX writers take and what the release cells record. The mart's rows of the month that the
+filters keep are summed into every code they count under (roll-ups: sections, totals); only
+cells with a count appear (an absent cell is 0, as in the marts).
+
+Disclosure control (when agreed): the person counts go through sdmx_export.disclosure with
+the additive relations the breakdowns carry (primary below the threshold, secondary so no
+suppressed value can be recomputed from the totals beside it); the values of confidential
+cells (CONF_STATUS C or D) are then removed, as for a public output. Zero cells are never
+suppressed, so leaving them out reveals nothing.
+
+Labels: the CSV carries next to each code its label in the partner's language: the
+project's code labels (dashboards.i18n, Lithuanian and English), then the breakdown's own
+(ICCS names, NUTS names); a code with no label in that language gets its English name, and
+the fallback is reported (the package manifest lists it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from dashboards.i18n import CODE_LABELS
+from sdmx_export.datasets import roll_up
+from sdmx_export.disclosure import (
+    DEFAULT_THRESHOLD,
+    FREE,
+    STATUS,
+    Dimension,
+    protect,
+    public_values,
+)
+from sdmx_export.partners.breakdowns import BREAKDOWNS, ENGLISH, BreakdownKind
+from sdmx_export.partners.catalogue import MONTH_COLUMN
+from sdmx_export.partners.config import AgreedTable
+from sdmx_export.partners.structures import FREQUENCY
+from sdmx_export.releases import ReleaseError
+from sdmx_export.settings import StructureSettings
+
+VALUE = "value"
+PERIOD_COLUMN = "ref_month"
+CONF_COLUMN = "conf_status"
+
+
+@dataclass(frozen=True)
+class LabelledTable:
+    """The CSV frame of a table and the codes (by column) that fell back to English."""
+
+    frame: pl.DataFrame
+    fallbacks: dict[str, list[str]]
+
+
+def first_day(month: str) -> date:
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
+def mart_rows(con: duckdb.DuckDBPyConnection, source: str, month: str) -> pl.DataFrame:
+    """The rows of marts.`source` for the month (source is a mart name checked by config)."""
+    try:
+        return con.sql(
+            f"select * from marts.{source} where {MONTH_COLUMN} = ?", params=[first_day(month)]
+        ).pl()
+    except duckdb.CatalogException:
+        raise ReleaseError(f"marts.{source} does not exist: build the marts first") from None
+
+
+def table_observations(
+    mart: pl.DataFrame,
+    table: AgreedTable,
+    month: str,
+    settings: StructureSettings,
+    *,
+    obs_status: str = "P",
+    threshold: int = DEFAULT_THRESHOLD,
+) -> pl.DataFrame:
+    """The observations of `table` for `month` from its mart's rows of the month."""
+    pairs = [(b, BREAKDOWNS[b.column]) for b in table.breakdowns]
+    where = f"{table.id} {month}: marts.{table.source}"
+    if not mart.schema[table.measure].is_integer():
+        raise ReleaseError(f"{where}: {table.measure} is {mart.schema[table.measure]}, not a count")
+    kept = mart
+    for column, values in table.filters:
+        try:
+            kept = kept.filter(pl.col(column).is_in(list(values)))
+        except pl.exceptions.PolarsError as error:
+            raise ReleaseError(f"{where}: filter on {column} {list(values)}: {error}") from None
+    counts = kept.select(*(b.column for b in table.breakdowns), pl.col(table.measure).alias(VALUE))
+    try:
+        rolled = roll_up(
+            counts,
+            {b.column: kind.roll_up(settings, b) for b, kind in pairs},
+            by=(),
+            value=VALUE,
+        )
+    except ValueError as error:
+        raise ReleaseError(f"{where}: {error}") from None
+    rolled = rolled.rename({b.column: kind.concept for b, kind in pairs})
+    if table.disclosure_control and rolled.height:
+        dimensions = [
+            Dimension(
+                kind.concept,
+                tuple(sorted(set(rolled[kind.concept]))),
+                kind.relations(settings, b, rolled[kind.concept]),
+            )
+            for b, kind in pairs
+        ]
+        protected = protect(rolled, dimensions, value=VALUE, threshold=threshold)
+        rolled = public_values(protected, value=VALUE).filter(
+            (pl.col(VALUE) != 0) | pl.col(VALUE).is_null()
+        )
+    else:
+        rolled = rolled.filter(pl.col(VALUE) != 0).with_columns(pl.lit(FREE).alias(STATUS))
+    dims = [kind.concept for _, kind in pairs]
+    return rolled.select(
+        pl.lit(FREQUENCY).alias("FREQ"),
+        *dims,
+        pl.lit(month).alias("TIME_PERIOD"),
+        pl.col(VALUE).cast(pl.Int64).alias("OBS_VALUE"),
+        pl.lit(obs_status).alias("OBS_STATUS"),
+        pl.col(STATUS).alias("CONF_STATUS"),
+    ).sort(["FREQ", *dims, "TIME_PERIOD"])
+
+
+def labelled_table(
+    observations: pl.DataFrame, table: AgreedTable, language: str, settings: StructureSettings
+) -> LabelledTable:
+    """The CSV frame: ref_month, per breakdown its code and label, the measure, and
+    conf_status when disclosure control applies (suppressed values are empty)."""
+    columns: list[pl.Expr] = [pl.col("TIME_PERIOD").alias(PERIOD_COLUMN)]
+    fallbacks: dict[str, list[str]] = {}
+    for breakdown in table.breakdowns:
+        kind = BREAKDOWNS[breakdown.column]
+        codes = sorted(set(observations[kind.concept]))
+        labels, fell_back = _labels(kind, settings, language, codes)
+        if fell_back:
+            fallbacks[breakdown.column] = fell_back
+        columns += [
+            pl.col(kind.concept).alias(breakdown.column),
+            pl.col(kind.concept)
+            .replace_strict(labels, return_dtype=pl.String)
+            .alias(f"{breakdown.column}_label"),
+        ]
+    columns.append(pl.col("OBS_VALUE").alias(table.measure))
+    if table.disclosure_control:
+        columns.append(pl.col("CONF_STATUS").alias(CONF_COLUMN))
+    return LabelledTable(observations.select(columns), fallbacks)
+
+
+def _labels(
+    kind: BreakdownKind, settings: StructureSettings, language: str, codes: list[str]
+) -> tuple[dict[str, str], list[str]]:
+    shared = CODE_LABELS[language]
+    own = kind.labels(settings, language)
+    english = kind.labels(settings, ENGLISH)
+    labels, fell_back = {}, []
+    for code in codes:
+        label = shared.get(code) or own.get(code)
+        if label is None:
+            label = CODE_LABELS[ENGLISH].get(code) or english[code]
+            fell_back.append(code)
+        labels[code] = label
+    return labels, fell_back
