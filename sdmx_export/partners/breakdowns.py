@@ -25,9 +25,9 @@ from functools import cache
 
 import polars as pl
 
-from dashboards.i18n import CODE_LABELS
 from ingestion import contracts
 from sdmx_export import codelists
+from sdmx_export.code_labels import CODE_LABELS
 from sdmx_export.codelists import TOTAL, CodeListSpec
 from sdmx_export.datasets import UNMAPPED, ancestors
 from sdmx_export.disclosure import Relation

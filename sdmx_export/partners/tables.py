@@ -12,7 +12,7 @@ cells (CONF_STATUS C or D) are then removed, as for a public output. Zero cells 
 suppressed, so leaving them out reveals nothing.
 
 Labels: the CSV carries next to each code its label in the partner's language: the
-project's code labels (dashboards.i18n, Lithuanian and English), then the breakdown's own
+project's code labels (sdmx_export.code_labels, Lithuanian and English), then the breakdown's own
 (ICCS names, NUTS names); a code with no label in that language gets its English name, and
 the fallback is reported (the package manifest lists it).
 """
@@ -25,7 +25,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from dashboards.i18n import CODE_LABELS
+from sdmx_export.code_labels import CODE_LABELS
 from sdmx_export.datasets import roll_up
 from sdmx_export.disclosure import (
     DEFAULT_THRESHOLD,
