@@ -228,8 +228,10 @@ def dashboards(port: int, address: str) -> None:
 @click.option("--dagster-port", default=3000, show_default=True, type=click.IntRange(1, 65535))
 def ui(port: int, address: str, dagster_port: int) -> None:
     """The Dagster UI and the dashboards together; Ctrl-C stops both."""
+    from orchestration.runs import dagster_instance
+
     settings = load_settings()
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    dagster_instance(settings)  # the instance's dagster.yaml: one run at a time, no telemetry
     environment = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home)}
     dagster = [sys.executable, "-m", "dagster", "dev", "-m", "orchestration.definitions",
                "--port", str(dagster_port)]  # fmt: skip

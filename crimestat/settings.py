@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,11 +41,45 @@ class CountryProfile:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    """When the automated runs happen (cron, in the country's time zone): a deployment's
+    agreements with its partners, hence settings rather than code."""
+
+    # Every morning: the previous day's extracts have landed during the night.
+    daily_ingestion: str = "0 6 * * *"
+    # The 5th of each month: partner packages for the previous month (SPEC 9).
+    partner_extracts: str = "0 7 5 * *"
+    # 1 June: the previous year's annual Eurostat and Eurojust delivery, after the spring's
+    # late registrations and appeals have settled the year's figures.
+    annual_delivery: str = "0 7 1 6 *"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """An SMTP relay for e-mail alerts, from CRIMESTAT_ALERT_SMTP_URL
+    (smtp://[user:password@]host[:port][?starttls=true], or smtps:// for TLS from the start)."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    starttls: bool
+    implicit_tls: bool
+    sender: str
+    recipients: tuple[str, ...]
+
+    def __repr__(self) -> str:  # never print the password
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, recipients={self.recipients})"
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     demo_mode: bool
     first_month: str
     country: CountryProfile
+    schedules: ScheduleSettings = ScheduleSettings()
+    alert_smtp: SmtpSettings | None = None
     # Share of undecodable lines above which a file is judged to be in the wrong encoding
     # (rather than carrying a few damaged rows that go to quarantine).
     max_undecodable_share: float = 0.05
@@ -77,6 +112,11 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def alert_log_path(self) -> Path:
+        """Every alert, one JSON object per line, whatever other notifiers are configured."""
+        return self.home / "logs" / "alerts.log"
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -117,6 +157,57 @@ def _first_month() -> str:
     return value
 
 
+def _schedules() -> ScheduleSettings:
+    defaults = ScheduleSettings()
+    crons = {}
+    for name in ("daily_ingestion", "partner_extracts", "annual_delivery"):
+        variable = f"CRIMESTAT_{name.upper()}_CRON"
+        value = os.environ.get(variable, getattr(defaults, name)).strip()
+        fields = value.split()
+        if len(fields) != 5:
+            raise SettingsError(
+                f"{variable} must be a cron string of 5 fields (minute hour day month weekday), "
+                f"got {value!r}"
+            )
+        crons[name] = value
+    return ScheduleSettings(**crons)
+
+
+def _alert_smtp() -> SmtpSettings | None:
+    url = os.environ.get("CRIMESTAT_ALERT_SMTP_URL", "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(
+            "CRIMESTAT_ALERT_SMTP_URL must look like smtp://[user:password@]host[:port]"
+            f"[?starttls=true], got scheme {parts.scheme!r}"
+        )
+    recipients = tuple(
+        r.strip() for r in os.environ.get("CRIMESTAT_ALERT_EMAIL_TO", "").split(",") if r.strip()
+    )
+    if not recipients:
+        raise SettingsError(
+            "CRIMESTAT_ALERT_EMAIL_TO must name at least one address when "
+            "CRIMESTAT_ALERT_SMTP_URL is set"
+        )
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError as error:
+        raise SettingsError(f"CRIMESTAT_ALERT_SMTP_URL has a bad port: {error}") from None
+    starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() in {"1", "true", "yes"}
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        starttls=starttls,
+        implicit_tls=parts.scheme == "smtps",
+        sender=os.environ.get("CRIMESTAT_ALERT_EMAIL_FROM", f"crimestat@{parts.hostname}"),
+        recipients=recipients,
+    )
+
+
 def load_settings() -> Settings:
     """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory."""
     demo_mode = os.environ.get("CRIMESTAT_DEMO", "") in {"1", "true", "yes"}
@@ -126,4 +217,6 @@ def load_settings() -> Settings:
         demo_mode=demo_mode,
         first_month=_first_month(),
         country=CountryProfile(),
+        schedules=_schedules(),
+        alert_smtp=_alert_smtp(),
     )

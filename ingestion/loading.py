@@ -8,11 +8,8 @@ partition then fails with a message naming each unreadable file.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from types import ModuleType
 
 import duckdb
 import polars as pl
@@ -20,16 +17,11 @@ import polars as pl
 from crimestat.settings import Settings
 from ingestion.contracts import FILE_LOADS, QUARANTINE, RAW_TABLES_BY_REGISTER
 from ingestion.errors import PartitionLoadError, UnreadableFile
+from ingestion.landing import file_sha256, landing_label
 from ingestion.pseudonymisation import scrub_personal_codes
 from ingestion.records import FileRecords
-from ingestion.registers import convictions, customs, incidents
+from ingestion.registers import REGISTER_MODULES
 from ingestion.warehouse import ensure_raw_schema, warehouse_connection
-
-REGISTER_MODULES: dict[str, ModuleType] = {
-    "incidents": incidents,
-    "convictions": convictions,
-    "customs": customs,
-}
 
 
 @dataclass
@@ -60,10 +52,6 @@ class PartitionReport:
         return int(self.files["rows_quarantined"].sum())
 
 
-def landing_label(path: Path, landing_dir: Path) -> str:
-    return path.relative_to(landing_dir).as_posix()
-
-
 def read_partition_files(
     register: str, partition: str, settings: Settings
 ) -> tuple[list[FileRecords], dict[str, str], list[UnreadableFile]]:
@@ -79,7 +67,7 @@ def read_partition_files(
             failures.append(failure)
             continue
         readable.append(records)
-        checksums[label] = hashlib.sha256(path.read_bytes()).hexdigest()
+        checksums[label] = file_sha256(path)
     return readable, checksums, failures
 
 

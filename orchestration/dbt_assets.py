@@ -27,8 +27,9 @@ from dagster_dbt import (
 
 from crimestat.settings import load_settings
 from ingestion.contracts import REGISTERS
+from ingestion.warehouse import warehouse_connection
 from orchestration.ingestion_assets import raw_asset_key
-from orchestration.partitions import monthly_partitions
+from orchestration.partitions import MONTH_FORMAT, monthly_partitions
 
 SOURCE_TABLE_REGISTER = {
     "incident_versions": "incidents",
@@ -178,9 +179,42 @@ def dbt_staging_and_intermediate(context: AssetExecutionContext, dbt: DbtCliReso
     name="dbt_monthly_marts",
 )
 def dbt_monthly_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    """Rebuilds only the months of the run's partition range (delete+insert by month)."""
+    """Rebuilds the months of the run's partition range (delete+insert by month), reaching
+    back to the earliest month that versions written in those partitions touch."""
     window = context.partition_key_range
-    yield from _build(context, dbt, {"month_from": window.start, "month_to": window.end})
+    touched = earliest_month_touched(window.start, window.end) or window.start
+    month_from = max(monthly_partitions.get_first_partition_key(), min(window.start, touched))
+    yield from _build(context, dbt, {"month_from": month_from, "month_to": window.end})
+    earlier = monthly_partitions.get_partition_keys_in_range(
+        dg.PartitionKeyRange(month_from, window.start)
+    )[:-1]
+    for month in earlier:
+        for key in context.selected_asset_keys:
+            yield dg.AssetMaterialization(
+                asset_key=key,
+                partition=month,
+                description=f"rebuilt: versions written in {window.start}..{window.end} "
+                f"changed {month}",
+            )
+
+
+def earliest_month_touched(first: str, last: str) -> str | None:
+    """The earliest mart month that versions written in months first..last can change
+    (intermediate.int_mart_months_touched), None before staging was ever built."""
+    settings = load_settings()
+    with warehouse_connection(settings.warehouse_path) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'intermediate' and table_name = 'int_mart_months_touched'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        earliest = con.execute(
+            "select min(ref_month) from intermediate.int_mart_months_touched "
+            "where written_month between cast(? as date) and cast(? as date)",
+            [f"{first}-01", f"{last}-01"],
+        ).fetchone()[0]
+    return None if earliest is None else earliest.strftime(MONTH_FORMAT)
 
 
 @dbt_assets(

@@ -1,6 +1,7 @@
 """SDMX export assets (SPEC 8): one per dataflow, partitioned by reference year. Each runs
 only when every blocking check upstream passed (orchestration.gates), then produces the next
-provisional vintage of its release (sdmx_export.releases), validated before it lands."""
+vintage of its release (sdmx_export.releases), validated before it lands: provisional, unless
+the run is tagged `crimestat/release_status=final` (the annual delivery schedule does)."""
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -8,7 +9,9 @@ from dagster import AssetExecutionContext
 from crimestat.settings import load_settings
 from ingestion.warehouse import warehouse_connection
 from orchestration.gates import require_upstream_checks_passed
-from sdmx_export.releases import SOURCES, produce_release
+from sdmx_export.releases import SOURCES, STATUSES, produce_release
+
+RELEASE_STATUS_TAG = "crimestat/release_status"
 
 # Dagster has no YearlyPartitionsDefinition: a time window from 1 January to 1 January.
 yearly_partitions = dg.TimeWindowPartitionsDefinition(
@@ -32,20 +35,25 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
         description=f"{dataflow_id} for the partition's reference year: SDMX-ML 2.1 "
         "StructureSpecificData (delivery), GenericData, SDMX-CSV, structure message and "
         "manifest under $CRIMESTAT_HOME/exports/<DATAFLOW>/<YEAR>/v<VINTAGE>/, a new "
-        "provisional vintage each run; never overwrites an earlier vintage.",
+        "vintage each run (provisional unless the run's tag crimestat/release_status says "
+        "final); never overwrites an earlier vintage.",
     )
     def export(context: AssetExecutionContext) -> dg.MaterializeResult:
+        status = context.run.tags.get(RELEASE_STATUS_TAG, "provisional")
+        if status not in STATUSES:
+            raise dg.Failure(
+                f"run tag {RELEASE_STATUS_TAG}={status!r}: must be one of {sorted(STATUSES)}"
+            )
         require_upstream_checks_passed(context, key)
         settings = load_settings()
         year = int(context.partition_key)
         with warehouse_connection(settings.warehouse_path) as con:
-            release = produce_release(
-                con, settings.exports_dir, dataflow_id, year, status="provisional"
-            )
+            release = produce_release(con, settings.exports_dir, dataflow_id, year, status=status)
         return dg.MaterializeResult(
             metadata={
                 "release_id": release.release_id,
                 "vintage": release.vintage,
+                "status": release.status,
                 "observations": release.observations,
                 "files": dg.MetadataValue.json(
                     [

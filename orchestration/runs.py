@@ -19,11 +19,17 @@ from dagster._core.storage.tags import (
 )
 
 from crimestat.settings import Settings
-from ingestion.contracts import MONTH_PATTERN, REGISTERS
+from ingestion.contracts import MONTH_PATTERN
+from ingestion.landing import landing_months
+from orchestration.alerts import LAUNCHED_BY_TAG, alert_for_run, send_alert
+from orchestration.run_events import partition_span, summarise_run_events
 
+# The warehouse admits one writer: runs started by schedules and sensors queue, one at a time.
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
+run_queue:
+  max_concurrent_runs: 1
 """
 
 
@@ -94,14 +100,7 @@ def plan_steps(defs: dg.Definitions, selection: str | None) -> list[RunStep]:
 
 def landed_months(landing_dir: Path) -> list[str]:
     """Months for which any register has delivered files, oldest first."""
-    months = {
-        folder.name
-        for register in REGISTERS
-        if (landing_dir / register).is_dir()
-        for folder in (landing_dir / register).iterdir()
-        if folder.is_dir() and MONTH_PATTERN.match(folder.name) and any(folder.iterdir())
-    }
-    return sorted(months)
+    return sorted({landing.month for landing in landing_months(landing_dir)})
 
 
 def month_range(settings: Settings, partition: str | None) -> tuple[str, str]:
@@ -132,12 +131,12 @@ def run_step(
     instance: dg.DagsterInstance,
     months: tuple[str, str],
 ) -> RunOutcome:
-    tags: dict[str, str] = {"crimestat/launched_by": "cli"}
+    tags: dict[str, str] = {LAUNCHED_BY_TAG: "cli"}
     partitions = "-"
     if step.partitioned:
         first, last = step_range(step, months)
         tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = first, last
-        partitions = first if first == last else f"{first}..{last}"
+        partitions = partition_span(first, last)
     result = dg.materialize(
         [*(defs.assets or []), *(defs.asset_checks or [])],
         resources=dict(defs.resources or {}),
@@ -149,45 +148,23 @@ def run_step(
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
-    outcome = RunOutcome(step, result.run_id, partitions, result.success)
-    for event in result.all_events:
-        if event.is_step_failure:
-            outcome.problems.append(f"step {event.step_key} failed: {_failure_text(event)}")
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if evaluation.passed:
-                outcome.checks_passed += 1
-                continue
-            target = evaluation.asset_key.to_user_string()
-            line = f"check {evaluation.check_name} on {target} failed"
-            if evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                outcome.problems.append(line)
-                outcome.success = False
-            else:
-                outcome.warnings.append(line + " (warning)")
-    return outcome
-
-
-def _failure_text(event: dg.DagsterEvent) -> str:
-    """The user's own failure description, else the first line of each error in the chain
-    (the stack traces stay in the Dagster event log)."""
-    data = event.step_failure_data
-    if data.user_failure_data and data.user_failure_data.description:
-        return data.user_failure_data.description
-    lines, error = [], data.error
-    while error is not None:
-        first = error.message.strip().splitlines()[0] if error.message.strip() else ""
-        if first and first not in lines:
-            lines.append(first)
-        error = error.cause
-    return " <- ".join(lines)
+    summary = summarise_run_events(result.all_events)
+    return RunOutcome(
+        step,
+        result.run_id,
+        partitions,
+        result.success and not summary.failed_blocking_checks,
+        summary.checks_passed,
+        summary.problems,
+        summary.warnings,
+    )
 
 
 def materialize_selection(
     defs: dg.Definitions, settings: Settings, selection: str | None, partition: str | None
 ) -> list[RunOutcome]:
-    """Run the steps of the selection in order, stopping after a failed one: marts must never
-    be built on top of an ingestion that did not complete."""
+    """Run the steps of the selection in order, stopping after a failed one (and alerting):
+    marts must never be built on top of an ingestion that did not complete."""
     steps = plan_steps(defs, selection)
     months = month_range(settings, partition) if any(s.partitioned for s in steps) else ("", "")
     instance = dagster_instance(settings)
@@ -195,5 +172,7 @@ def materialize_selection(
     for step in steps:
         outcomes.append(run_step(defs, step, instance, months))
         if not outcomes[-1].success:
+            run = instance.get_run_by_id(outcomes[-1].run_id)
+            send_alert(alert_for_run(instance, run), settings)
             break
     return outcomes

@@ -84,3 +84,26 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(crimestat_home: Path) -
         ("2022-02", "LT011", "0502", 2),
         ("2022-03", "LT011", "0502", 3),
     ]
+
+    # The daily run of March (the schedule's month_refresh) rebuilds the monthly marts from the
+    # earliest month that March's versions touch: January is brought up to date too, and
+    # Dagster records it as materialized by that run.
+    instance = dagster_instance(settings)
+    result = defs.resolve_job_def("month_refresh").execute_in_process(
+        instance=instance, partition_key="2022-03", raise_on_error=False
+    )
+    assert result.success
+    assert recorded(settings.warehouse_path) == [
+        ("2022-01", "LT011", "0401", 1),
+        ("2022-01", "LT011", "0502", 2),
+        ("2022-02", "LT011", "0401", 1),
+        ("2022-02", "LT011", "0502", 2),
+        ("2022-03", "LT011", "0502", 3),
+    ]
+    january = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(["marts", "recorded_offences"]), asset_partitions=["2022-01"]
+        ),
+        limit=1,
+    ).records[0]
+    assert january.run_id == result.run_id

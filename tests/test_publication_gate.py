@@ -1,10 +1,12 @@
 """Quality gates in real Dagster runs: a failing blocking check stops publication (and says which
-check failed); a failing warning does not."""
+check failed) and raises an alert; a failing warning does not."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import dagster as dg
 from landing_files import CONVICTION, INCIDENT, land_three_months, personal_code, write_convictions
 from landing_files import write_incidents as write_incident_file
 
@@ -35,6 +37,19 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
 
     assert not outcomes[-1].success
     assert any("unmapped_offence_codes" in p for p in outcomes[-1].problems)
+    # The run stopped by the blocking check raised an alert naming it.
+    [alert] = alerts(settings.alert_log_path)
+    assert alert["alert"]["run_id"] == outcomes[-1].run_id
+    assert "blocking check failed" in alert["subject"]
+    assert (
+        "marts/unmapped_offence_codes:is_empty_unmapped_offence_codes_"
+        in (alert["alert"]["failed_blocking_checks"])
+    )
+    # The daemon's run-failure sensor raises the same alert for the same run.
+    evaluate_failure_sensor(outcomes[-1].run_id)
+    assert [a["alert"]["problems"] for a in alerts(settings.alert_log_path)] == (
+        [alert["alert"]["problems"]] * 2
+    )
     # Publication asked for on its own is refused by the gate, naming the failed check.
     refused = materialize_selection(defs, settings, "key:serving/snapshot", None)
     assert [o.success for o in refused] == [False]
@@ -42,6 +57,31 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
     assert "serving/snapshot not published: blocking checks failed" in message
     assert "on marts/unmapped_offence_codes failed" in message
     assert not (settings.serving_dir / "current.json").exists()
+
+
+def alerts(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def evaluate_failure_sensor(run_id: str) -> None:
+    from orchestration.definitions import defs
+    from orchestration.runs import dagster_instance
+    from orchestration.sensors import alert_on_failed_run
+
+    instance = dagster_instance(load_settings())
+    run = instance.get_run_by_id(run_id)
+    [failure] = [
+        entry.dagster_event
+        for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    ]
+    context = dg.build_run_status_sensor_context(
+        sensor_name=alert_on_failed_run.name,
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=run,
+        repository_def=defs.get_repository_def(),
+    ).for_run_failure()
+    alert_on_failed_run(context)
 
 
 def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None:
@@ -66,3 +106,4 @@ def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None
     published = {k.to_user_string() for o in outcomes for k in o.step.keys}
     assert "serving/snapshot" in published
     assert (settings.serving_dir / "current.json").exists()
+    assert alerts(settings.alert_log_path) == []  # warnings alert nobody
