@@ -1,5 +1,6 @@
 -- For each month in which register versions were written (the raw month partition), the
--- months of the monthly marts whose cells those versions can change. A new version moves its
+-- months of the monthly marts whose cells those versions can change (offences by pre-trial
+-- start and decision, customs by detection, persons convicted by the month they became final). A new version moves its
 -- record: it can leave the month an earlier version counted it in and join another, so every
 -- month that ANY version of a touched record refers to is touched (a superset is safe: those
 -- months are only rebuilt). Orchestration rebuilds the monthly marts from the earliest touched
@@ -16,6 +17,13 @@ violation_versions as (
 
     select violation_id, _partition, detected_at
     from {{ ref('base_customs__violation_versions') }}
+
+),
+
+conviction_versions as (
+
+    select conviction_id, _partition, final_at
+    from {{ ref('base_convictions__conviction_versions') }}
 
 ),
 
@@ -51,6 +59,21 @@ violation_months as (
 
 ),
 
+touched_convictions as (
+
+    select distinct conviction_id, _partition
+    from conviction_versions
+
+),
+
+conviction_months as (
+
+    select distinct conviction_id, {{ month_of('final_at') }} as ref_month
+    from conviction_versions
+    where final_at is not null
+
+),
+
 months_touched as (
 
     select touched_events._partition, event_months.ref_month
@@ -60,6 +83,11 @@ months_touched as (
     select touched_violations._partition, violation_months.ref_month
     from touched_violations
     inner join violation_months on touched_violations.violation_id = violation_months.violation_id
+    union
+    select touched_convictions._partition, conviction_months.ref_month
+    from touched_convictions
+    inner join conviction_months
+        on touched_convictions.conviction_id = conviction_months.conviction_id
 
 )
 
