@@ -75,9 +75,22 @@ def markdown(report: dict) -> str:
             for name, m, target in rows
         ),
         "",
+        *_profile("full build", full),
+        *_profile("incremental run", incremental),
         "| dashboard page | first render (s) | cached render (s) |",
         "|---|---:|---:|",
         *(f"| {page} | {t['cold']:.2f} | {t['warm']:.2f} |" for page, t in pages["pages"].items()),
         "",
     ]
     return "\n".join(lines)
+
+
+def _profile(name: str, measured: dict) -> list[str]:
+    """The Dagster steps of a build, slowest first within each run."""
+    lines = [f"Profile of the {name} (Dagster runs and steps, wall seconds):", ""]
+    lines += ["| run | partitions | step | seconds |", "|---|---|---|---:|"]
+    for run in measured.get("runs", []):
+        lines.append(f"| {run['run_id']} | {run['partitions']} | (whole run) | {run['seconds']} |")
+        for step, seconds in sorted(run["steps"].items(), key=lambda item: -item[1]):
+            lines.append(f"| | | {step} | {seconds} |")
+    return [*lines, ""]
