@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -19,7 +18,8 @@ from dagster._core.storage.tags import (
 )
 
 from crimestat.settings import Settings
-from ingestion.contracts import MONTH_PATTERN, REGISTERS
+from ingestion.contracts import MONTH_PATTERN
+from ingestion.loading import landed_months
 
 DAGSTER_YAML = """\
 telemetry:
@@ -90,18 +90,6 @@ def plan_steps(defs: dg.Definitions, selection: str | None) -> list[RunStep]:
             if taken:
                 steps.append(RunStep(tuple(sorted(taken, key=order.__getitem__)), kind))
     return steps
-
-
-def landed_months(landing_dir: Path) -> list[str]:
-    """Months for which any register has delivered files, oldest first."""
-    months = {
-        folder.name
-        for register in REGISTERS
-        if (landing_dir / register).is_dir()
-        for folder in (landing_dir / register).iterdir()
-        if folder.is_dir() and MONTH_PATTERN.match(folder.name) and any(folder.iterdir())
-    }
-    return sorted(months)
 
 
 def month_range(settings: Settings, partition: str | None) -> tuple[str, str]:
