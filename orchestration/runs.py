@@ -19,6 +19,7 @@ from dagster._core.storage.tags import (
 
 from crimestat.settings import Settings
 from ingestion.contracts import MONTH_PATTERN
+from ingestion.database.pull import database_months
 from ingestion.loading import landed_months
 
 DAGSTER_YAML = """\
@@ -97,11 +98,12 @@ def month_range(settings: Settings, partition: str | None) -> tuple[str, str]:
         if not MONTH_PATTERN.match(partition):
             raise ValueError(f"--partition must look like YYYY-MM, got {partition!r}")
         return partition, partition
-    months = landed_months(settings.landing_dir)
+    # Registers read from their databases have no landing months: their versions' months count.
+    months = sorted({*landed_months(settings.landing_dir), *database_months(settings)})
     if not months:
         raise ValueError(
-            f"no landing files under {settings.landing_dir}: run `crimestat generate` first "
-            "or name a --partition"
+            f"no landing files under {settings.landing_dir} and no versions in a register "
+            "database: run `crimestat generate` first or name a --partition"
         )
     return months[0], months[-1]
 
