@@ -56,11 +56,13 @@ SKIP_REASONS = {
 
 @dataclass
 class DatabaseLoadSummary:
-    """Rows written per source table; lines skipped per register and reason; files that
-    could not be read at all."""
+    """Per source table the rows upserted (a seizure line delivered again in a later month
+    counts again) and the rows the table then holds; lines skipped per register and reason;
+    files that could not be read at all."""
 
     schema: str
-    rows_written: dict[str, int] = field(default_factory=dict)
+    rows_upserted: dict[str, int] = field(default_factory=dict)
+    rows_in_tables: dict[str, int] = field(default_factory=dict)
     lines_skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     unreadable_files: list[str] = field(default_factory=list)
 
@@ -192,6 +194,9 @@ def load_landing_into_database(
             months = landed_months(landing_dir, [register])
             for month in tqdm(months, desc=f"{register} into the database", disable=not progress):
                 _load_month(con, register, month, landing_dir, settings, summary, skipped[register])
+            for table in SOURCE_TABLES_BY_REGISTER[register]:
+                [(rows,)] = con.execute(f"select count(*) from {table.qualified(schema)}")
+                summary.rows_in_tables[table.name] = rows
     summary.lines_skipped = {register: dict(skipped[register]) for register in registers}
     return summary
 
@@ -228,4 +233,4 @@ def _load_month(
             clean = with_seizure_times(clean, owners, month)
         stored[table.name] = clean
         _upsert(con, table, settings.register_db_schema, clean)
-        summary.rows_written[table.name] = summary.rows_written.get(table.name, 0) + clean.height
+        summary.rows_upserted[table.name] = summary.rows_upserted.get(table.name, 0) + clean.height
