@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crimestat.settings import SettingsError, load_settings
+from crimestat.settings import DATABASE_URL_SCHEMES, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from ingestion.synthetic import GenerationSummary
@@ -82,6 +82,8 @@ def generate(out_dir: Path | None, database_url: str | None, start: str, months:
 
     if out_dir is None and database_url is None:
         _fail("name a landing directory with --out, or a database with --to-db URL")
+    if database_url is not None and not database_url.startswith(DATABASE_URL_SCHEMES):
+        _fail("--to-db must be a PostgreSQL URL (postgresql://user:password@host:port/database)")
     with (
         tempfile.TemporaryDirectory(prefix="crimestat-generate-")
         if out_dir is None
@@ -96,13 +98,10 @@ def generate(out_dir: Path | None, database_url: str | None, start: str, months:
 
 def _load_into_database(landing_dir: Path, url: str) -> dict[str, object]:
     """The landing files into the registers' tables; what was written and skipped."""
-    from crimestat.settings import DATABASE_URL_SCHEMES
     from ingestion.database.connection import masked_url
     from ingestion.database.seeding import load_landing_into_database
     from ingestion.errors import SourceDatabaseError
 
-    if not url.startswith(DATABASE_URL_SCHEMES):
-        _fail("--to-db must be a PostgreSQL URL (postgresql://user:password@host:port/database)")
     started = time.perf_counter()
     try:
         loaded = load_landing_into_database(
