@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +34,7 @@ import polars as pl
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from benchmarks.measuring import machine, memory_mb, peak_rss_mb, write_report  # noqa: E402
 from sdmx_export.layout import DsdLayout  # noqa: E402
 from sdmx_export.structures import build_structures, dataflow  # noqa: E402
 from sdmx_export.writers import (  # noqa: E402
@@ -131,7 +129,7 @@ def write_with_sdmx1(path: Path, flow, observations: int) -> None:
 def child(writer: str, observations: int, path: Path) -> dict:
     """One measurement, in this (fresh) process."""
     flow = dataflow(build_structures(), DATAFLOW)
-    baseline = _peak_rss_mb()
+    baseline = peak_rss_mb()
     started = time.perf_counter()
     if writer == "sdmx1":
         write_with_sdmx1(path, flow, observations)
@@ -149,7 +147,7 @@ def child(writer: str, observations: int, path: Path) -> dict:
         "writer": writer,
         "observations": observations,
         "seconds": round(seconds, 2),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "rss_before_work_mb": round(baseline, 1),
         "file_mb": round(path.stat().st_size / 1e6, 1),
     }
@@ -170,14 +168,6 @@ def measure(writer: str, observations: int, directory: Path) -> dict:
     result = subprocess.run(command, check=True, capture_output=True, text=True)
     path.unlink(missing_ok=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _memory_mb() -> float:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e6
 
 
 def main() -> None:
@@ -206,7 +196,7 @@ def main() -> None:
             "extra_memory_mb": round((small["peak_rss_mb"] - small["rss_before_work_mb"]) * factor),
         }
         feasible = estimate["seconds"] <= arguments.sdmx1_budget_seconds and (
-            estimate["extra_memory_mb"] <= _memory_mb() / 2
+            estimate["extra_memory_mb"] <= memory_mb() / 2
         )
         if feasible:
             runs.append(measure("sdmx1", full, Path(directory)))
@@ -223,11 +213,7 @@ def main() -> None:
     report = {
         "benchmark": "sdmx_writer",
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "memory_mb": round(_memory_mb()),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "versions": {name: version(name) for name in ("sdmx1", "lxml", "polars")},
         "dataflow": DATAFLOW,
         "runs": runs,
@@ -237,10 +223,7 @@ def main() -> None:
         "sdmx1_extrapolated_from_sample": estimate,
         "speedup_structure_specific": speedups,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(markdown(report))
-    print(f"\nwritten {RESULTS.relative_to(PROJECT)}")
+    write_report(RESULTS, report, markdown)
 
 
 def markdown(report: dict) -> str:

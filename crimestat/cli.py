@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crimestat.settings import Settings, SettingsError, load_settings
+from crimestat.settings import DATABASE_URL_SCHEMES, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from crimestat.backup_manifest import Manifest as BackupManifest
@@ -41,9 +42,19 @@ def main() -> None:
 @click.option(
     "--out",
     "out_dir",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
-    help="Landing directory to write the registers' extracts into.",
+    help="Landing directory to write the registers' extracts into (required unless --to-db; "
+    "with --to-db the files are kept there, else written to a temporary directory).",
+)
+@click.option(
+    "--to-db",
+    "database_url",
+    default=None,
+    metavar="URL",
+    help="Also load the registers into this PostgreSQL database, in their own tables "
+    "(schema $CRIMESTAT_REGISTER_DB_SCHEMA, default 'register'; created when missing; "
+    "loading again replaces rows by key).",
 )
 @click.option("--start", default="2022-01", show_default=True, help="First month, YYYY-MM.")
 @click.option("--months", default=12, show_default=True, type=click.IntRange(1, 600))
@@ -65,14 +76,43 @@ def main() -> None:
 @click.option("--broken-files", default=0, show_default=True, type=click.IntRange(0),
               help="Number of whole files made unreadable (truncated gzip, wrong encoding, "
                    "missing column).")  # fmt: skip
-def generate(out_dir: Path, start: str, months: int, scale: float, seed: int,
-             defect_rate: float, broken_files: int) -> None:  # fmt: skip
-    """Write synthetic registers (same arguments, same bytes)."""
+def generate(out_dir: Path | None, database_url: str | None, start: str, months: int,
+             scale: float, seed: int, defect_rate: float, broken_files: int) -> None:  # fmt: skip
+    """Write synthetic registers (same arguments, same bytes), optionally into a database."""
     from ingestion.synthetic import generate_registers
 
-    summary = _generate(out_dir, start, months, scale, seed, defect_rate, broken_files,
-                        generate_registers)  # fmt: skip
-    click.echo(json.dumps(summary.to_dict(), indent=2))
+    if out_dir is None and database_url is None:
+        _fail("name a landing directory with --out, or a database with --to-db URL")
+    if database_url is not None and not database_url.startswith(DATABASE_URL_SCHEMES):
+        _fail("--to-db must be a PostgreSQL URL (postgresql://user:password@host:port/database)")
+    with (
+        tempfile.TemporaryDirectory(prefix="crimestat-generate-")
+        if out_dir is None
+        else contextlib.nullcontext(out_dir)
+    ) as landing:
+        summary = _generate(Path(landing), start, months, scale, seed, defect_rate,
+                            broken_files, generate_registers).to_dict()  # fmt: skip
+        if database_url is not None:
+            summary["database"] = _load_into_database(Path(landing), database_url)
+    click.echo(json.dumps(summary, indent=2))
+
+
+def _load_into_database(landing_dir: Path, url: str) -> dict[str, object]:
+    """The landing files into the registers' tables; what was written and skipped."""
+    from ingestion.database.connection import masked_url
+    from ingestion.database.seeding import load_landing_into_database
+    from ingestion.errors import SourceDatabaseError
+
+    started = time.perf_counter()
+    try:
+        loaded = load_landing_into_database(
+            landing_dir, url, load_settings(), progress=sys.stderr.isatty()
+        )
+    except (SourceDatabaseError, SettingsError) as error:
+        _fail(str(error))
+    click.secho(f"loaded the registers into {masked_url(url)} in "
+                f"{time.perf_counter() - started:.1f} s", err=True)  # fmt: skip
+    return loaded.to_dict()
 
 
 def _generate(
@@ -110,6 +150,7 @@ def materialize(selection: str | None, partition: str | None) -> None:
 
 
 def _materialize(selection: str | None, partition: str | None) -> list[RunOutcome]:
+    from ingestion.errors import SourceDatabaseError
     from orchestration.definitions import defs
     from orchestration.runs import materialize_selection
 
@@ -121,7 +162,7 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
         # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
         with log_path.open("w") as log, contextlib.redirect_stdout(log):
             outcomes = materialize_selection(defs, settings, selection, partition)
-    except (ValueError, SettingsError) as exc:
+    except (ValueError, SettingsError, SourceDatabaseError) as exc:
         _fail(str(exc))
     for outcome in outcomes:
         layers = sorted({k.path[0] for k in outcome.step.keys})

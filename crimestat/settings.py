@@ -8,8 +8,9 @@ every component follows.
 from __future__ import annotations
 
 import os
+import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -83,6 +84,13 @@ class Settings:
     # Share of undecodable lines above which a file is judged to be in the wrong encoding
     # (rather than carrying a few damaged rows that go to quarantine).
     max_undecodable_share: float = 0.05
+    # Register -> SQL URL of its operational database (SPEC 3.4); a register without one is
+    # read from the landing zone. The registers' tables live in schema `register_db_schema`.
+    register_database_urls: dict[str, str] = field(default_factory=dict)
+    register_db_schema: str = "register"
+
+    def database_url(self, register: str) -> str | None:
+        return self.register_database_urls.get(register)
 
     @cached_property
     def pseudonymisation_key(self) -> bytes:
@@ -208,6 +216,38 @@ def _alert_smtp() -> SmtpSettings | None:
     )
 
 
+# PostgreSQL is the reference register database; the pull speaks its COPY protocol.
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _register_database_urls() -> dict[str, str]:
+    from ingestion.contracts import REGISTERS  # plain constants; imports nothing back
+
+    urls = {}
+    for register in REGISTERS:
+        variable = f"CRIMESTAT_{register.upper()}_DB_URL"
+        value = os.environ.get(variable, "").strip()
+        if not value:
+            continue
+        if not value.startswith(DATABASE_URL_SCHEMES):
+            raise SettingsError(
+                f"{variable} must be a PostgreSQL URL (postgresql://user:password@host:port/"
+                f"database), got one starting {value.split(':', 1)[0]!r}"
+            )
+        urls[register] = value
+    return urls
+
+
+def _register_db_schema() -> str:
+    value = os.environ.get("CRIMESTAT_REGISTER_DB_SCHEMA", "register")
+    if not SQL_IDENTIFIER.match(value):
+        raise SettingsError(
+            f"CRIMESTAT_REGISTER_DB_SCHEMA must be a lower-case SQL identifier, got {value!r}"
+        )
+    return value
+
+
 def load_settings() -> Settings:
     """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory."""
     demo_mode = os.environ.get("CRIMESTAT_DEMO", "") in {"1", "true", "yes"}
@@ -219,4 +259,6 @@ def load_settings() -> Settings:
         country=CountryProfile(),
         schedules=_schedules(),
         alert_smtp=_alert_smtp(),
+        register_database_urls=_register_database_urls(),
+        register_db_schema=_register_db_schema(),
     )

@@ -249,6 +249,21 @@ FILE_LOADS = RawTable(
     ),
 )
 
+# Where each pull from a register database stopped, per source table and month partition:
+# the next pull of that month reads only rows written after `watermark` (ingestion/database).
+# Moved in the same transaction as the rows it covers.
+SOURCE_WATERMARKS = RawTable(
+    "source_watermarks",
+    (
+        ("register", "varchar not null"),
+        ("source_table", "varchar not null"),
+        ("_partition", "varchar not null"),
+        ("watermark", "timestamp not null"),
+        ("rows", "integer not null"),  # rows of the pull batch that moved it last
+        ("pulled_at", "timestamp not null"),
+    ),
+)
+
 RAW_TABLES_BY_REGISTER: dict[str, tuple[RawTable, ...]] = {
     "incidents": (INCIDENT_VERSIONS,),
     "convictions": (CONVICTION_VERSIONS, CONVICTION_OFFENCES),
@@ -256,7 +271,7 @@ RAW_TABLES_BY_REGISTER: dict[str, tuple[RawTable, ...]] = {
 }
 ALL_RAW_TABLES = (
     INCIDENT_VERSIONS, CONVICTION_VERSIONS, CONVICTION_OFFENCES, CUSTOMS_VIOLATION_VERSIONS,
-    CUSTOMS_SEIZURES, QUARANTINE, FILE_LOADS,
+    CUSTOMS_SEIZURES, QUARANTINE, FILE_LOADS, SOURCE_WATERMARKS,
 )  # fmt: skip
 
 

@@ -24,3 +24,9 @@ class PartitionLoadError(Exception):
         self.register = register
         self.partition = partition
         self.failures = failures
+
+
+class SourceDatabaseError(Exception):
+    """A register database that cannot be pulled: unreachable, refusing the credentials, or
+    not shaped like the register (a table or column missing, a column of the wrong type).
+    The message names the database (password masked) and the problem; nothing is written."""

@@ -9,7 +9,7 @@ touched is not.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +65,11 @@ def landing_months(landing_dir: Path, registers: tuple[str, ...] = REGISTERS) ->
 class LandingFile:
     label: str
     sha256: str
+
+
+def landed_months(landing_dir: Path, registers: Sequence[str] = REGISTERS) -> list[str]:
+    """Months for which any of the registers has delivered files, oldest first."""
+    return sorted({landing.month for landing in landing_months(landing_dir, tuple(registers))})
 
 
 def unloaded_files(

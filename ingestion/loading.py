@@ -1,27 +1,37 @@
 """Loading one register's month partition into the raw schema, all or nothing per file.
 
-Everything of a partition is replaced in one transaction: loading twice equals loading once,
-and a run killed half-way leaves the previous state (DuckDB rolls the transaction back).
-Files that cannot be read are left out whole, the readable ones are loaded, and the
-partition then fails with a message naming each unreadable file.
+Two sources deliver a partition's records: landing files (here) and a register's own
+database (ingestion/database). Both hand `PartitionRecords` to `prepare_partition`, so
+validation, pseudonymisation, quarantine and accounting are one code path.
+
+From landing files, everything of a partition is replaced in one transaction: loading twice
+equals loading once, and a run killed half-way leaves the previous state (DuckDB rolls the
+transaction back). Files that cannot be read are left out whole, the readable ones are
+loaded, and the partition then fails with a message naming each unreadable file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from crimestat.settings import Settings
-from ingestion.contracts import FILE_LOADS, QUARANTINE, RAW_TABLES_BY_REGISTER
+from ingestion.contracts import (
+    FILE_LOADS,
+    QUARANTINE,
+    RAW_TABLES_BY_REGISTER,
+    SOURCE_WATERMARKS,
+)
 from ingestion.errors import PartitionLoadError, UnreadableFile
 from ingestion.landing import file_sha256, landing_label
 from ingestion.pseudonymisation import scrub_personal_codes
 from ingestion.records import FileRecords
 from ingestion.registers import REGISTER_MODULES
-from ingestion.warehouse import ensure_raw_schema, warehouse_connection
+from ingestion.warehouse import ensure_raw_schema, transaction, warehouse_connection
 
 
 @dataclass
@@ -52,15 +62,37 @@ class PartitionReport:
         return int(self.files["rows_quarantined"].sum())
 
 
+@dataclass(frozen=True)
+class PartitionRecords:
+    """A month's records as one source delivered them, before any judging.
+
+    A batch is a landing file or one pull of a register database's table; each has its
+    checksum. `failures` are batches that could not be read at all.
+    """
+
+    batches: list[FileRecords]
+    checksums: dict[str, str]
+    failures: list[UnreadableFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PreparedPartition:
+    """Raw table frames, quarantine and per-batch accounting of a partition, not yet written."""
+
+    tables: dict[str, pl.DataFrame]
+    quarantine: pl.DataFrame
+    files: pl.DataFrame  # FILE_LOADS columns
+
+
 def read_partition_files(
-    register: str, partition: str, settings: Settings
-) -> tuple[list[FileRecords], dict[str, str], list[UnreadableFile]]:
+    register: str, partition: str, landing_dir: Path, settings: Settings
+) -> PartitionRecords:
     module = REGISTER_MODULES[register]
     readable: list[FileRecords] = []
     checksums: dict[str, str] = {}
     failures: list[UnreadableFile] = []
-    for path in module.partition_files(settings.landing_dir, partition):
-        label = landing_label(path, settings.landing_dir)
+    for path in module.partition_files(landing_dir, partition):
+        label = landing_label(path, landing_dir)
         try:
             records = module.read_file(path, label, settings)
         except UnreadableFile as failure:
@@ -68,15 +100,15 @@ def read_partition_files(
             continue
         readable.append(records)
         checksums[label] = file_sha256(path)
-    return readable, checksums, failures
+    return PartitionRecords(readable, checksums, failures)
 
 
 def prepare_partition(
-    register: str, partition: str, settings: Settings
-) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, pl.DataFrame, list[UnreadableFile]]:
-    """Raw table frames, quarantine and file accounting of a partition, not yet written."""
+    register: str, partition: str, records: PartitionRecords, settings: Settings
+) -> PreparedPartition:
+    """Judge, pseudonymise and account for the records: the same for every source."""
     module = REGISTER_MODULES[register]
-    readable, checksums, failures = read_partition_files(register, partition, settings)
+    readable = records.batches
     rows = pl.concat([r.rows for r in readable], how="diagonal") if readable else None
     if rows is None or rows.is_empty():
         tables = {t.name: pl.DataFrame() for t in RAW_TABLES_BY_REGISTER[register]}
@@ -107,7 +139,7 @@ def prepare_partition(
             "register": [register] * len(readable),
             "_partition": [partition] * len(readable),
             "_file": [r.label for r in readable],
-            "sha256": [checksums[r.label] for r in readable],
+            "sha256": [records.checksums[r.label] for r in readable],
             "rows_read": [r.rows_read for r in readable],
         },
         schema={
@@ -122,7 +154,7 @@ def prepare_partition(
         _count_per_file(quarantine, "rows_quarantined"),
         pl.lit(datetime.now()).alias("loaded_at"),
     )
-    return tables, quarantine, files, failures
+    return PreparedPartition(tables, quarantine, files)
 
 
 def _count_per_file(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -130,48 +162,51 @@ def _count_per_file(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col("_file").replace_strict(counts, default=0, return_dtype=pl.Int64).alias(name)
 
 
+def delete_partition(con: duckdb.DuckDBPyConnection, register: str, partition: str) -> None:
+    """Everything the partition holds, its accounting and its pull watermarks included."""
+    for table in RAW_TABLES_BY_REGISTER[register]:
+        con.execute(f"delete from {table.qualified} where _partition = ?", [partition])
+    for table in (QUARANTINE, FILE_LOADS, SOURCE_WATERMARKS):
+        con.execute(
+            f"delete from {table.qualified} where register = ? and _partition = ?",
+            [register, partition],
+        )
+
+
+def insert_partition(
+    con: duckdb.DuckDBPyConnection, register: str, partition: str, prepared: PreparedPartition
+) -> None:
+    """Add the prepared rows to the partition (inside the caller's transaction)."""
+    for table in RAW_TABLES_BY_REGISTER[register]:
+        frame = prepared.tables.get(table.name)
+        if frame is not None and frame.height:
+            _insert(
+                con,
+                table.qualified,
+                table.column_names,
+                frame.with_columns(pl.lit(partition).alias("_partition")),
+            )
+    if prepared.quarantine.height:
+        _insert(
+            con,
+            QUARANTINE.qualified,
+            QUARANTINE.column_names,
+            prepared.quarantine.with_columns(
+                pl.lit(register).alias("register"), pl.lit(partition).alias("_partition")
+            ),
+        )
+    if prepared.files.height:
+        _insert(con, FILE_LOADS.qualified, FILE_LOADS.column_names, prepared.files)
+
+
 def write_partition(
-    con: duckdb.DuckDBPyConnection,
-    register: str,
-    partition: str,
-    tables: dict[str, pl.DataFrame],
-    quarantine: pl.DataFrame,
-    files: pl.DataFrame,
+    con: duckdb.DuckDBPyConnection, register: str, partition: str, prepared: PreparedPartition
 ) -> None:
     """Replace the partition in one transaction (idempotent, crash-safe)."""
     ensure_raw_schema(con)
-    con.execute("begin transaction")
-    try:
-        for table in RAW_TABLES_BY_REGISTER[register]:
-            con.execute(f"delete from {table.qualified} where _partition = ?", [partition])
-            frame = tables.get(table.name)
-            if frame is not None and frame.height:
-                _insert(
-                    con,
-                    table.qualified,
-                    table.column_names,
-                    frame.with_columns(pl.lit(partition).alias("_partition")),
-                )
-        for table in (QUARANTINE, FILE_LOADS):
-            con.execute(
-                f"delete from {table.qualified} where register = ? and _partition = ?",
-                [register, partition],
-            )
-        if quarantine.height:
-            _insert(
-                con,
-                QUARANTINE.qualified,
-                QUARANTINE.column_names,
-                quarantine.with_columns(
-                    pl.lit(register).alias("register"), pl.lit(partition).alias("_partition")
-                ),
-            )
-        if files.height:
-            _insert(con, FILE_LOADS.qualified, FILE_LOADS.column_names, files)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+    with transaction(con):
+        delete_partition(con, register, partition)
+        insert_partition(con, register, partition, prepared)
 
 
 def _insert(
@@ -185,19 +220,27 @@ def _insert(
         con.unregister("incoming")
 
 
-def load_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
-    """Load a partition; unreadable files are listed in the report, not loaded."""
-    tables, quarantine, files, failures = prepare_partition(register, partition, settings)
-    with warehouse_connection(settings.warehouse_path) as con:
-        write_partition(con, register, partition, tables, quarantine, files)
-    report = PartitionReport(
+def partition_report(
+    register: str, partition: str, prepared: PreparedPartition, failures: list[UnreadableFile]
+) -> PartitionReport:
+    quarantine = prepared.quarantine
+    return PartitionReport(
         register=register,
         partition=partition,
-        files=files,
+        files=prepared.files,
         quarantined_by_rule=dict(quarantine.group_by("rule").len().iter_rows())
         if quarantine.height
         else {},
-        rows_by_table={name: frame.height for name, frame in tables.items()},
+        rows_by_table={name: frame.height for name, frame in prepared.tables.items()},
         failures=failures,
     )
-    return report
+
+
+def load_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
+    """Load a partition from landing files; unreadable files are listed in the report, not
+    loaded."""
+    records = read_partition_files(register, partition, settings.landing_dir, settings)
+    prepared = prepare_partition(register, partition, records, settings)
+    with warehouse_connection(settings.warehouse_path) as con:
+        write_partition(con, register, partition, prepared)
+    return partition_report(register, partition, prepared, records.failures)

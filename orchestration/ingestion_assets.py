@@ -12,9 +12,10 @@ from dagster import AssetExecutionContext
 
 from crimestat.settings import load_settings
 from ingestion.contracts import REGISTERS
-from ingestion.errors import PartitionLoadError
-from ingestion.loading import PartitionReport, load_partition
+from ingestion.errors import PartitionLoadError, SourceDatabaseError
+from ingestion.loading import PartitionReport
 from ingestion.reconciliation import unreconciled_files
+from ingestion.sources import ingest_partition
 from ingestion.warehouse import warehouse_connection
 from orchestration.partitions import monthly_partitions
 from orchestration.quality_checks import check_specs, run_recorded_suite, suite_check_results
@@ -46,15 +47,16 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
         partitions_def=monthly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"python", "duckdb"},
-        description=f"Every version row of the {register} register's landing files for the "
-        "month, validated, pseudonymised; failing rows in raw.quarantine.",
+        description=f"Every version row of the {register} register for the month, from its "
+        f"landing files or, when CRIMESTAT_{register.upper()}_DB_URL is set, pulled from its "
+        "database; validated, pseudonymised; failing rows in raw.quarantine.",
         check_specs=[
             *check_specs(f"raw_{register}"),
             dg.AssetCheckSpec(
                 ROWS_RECONCILE,
                 asset=key,
-                description="Per landing file: rows read = rows loaded + rows quarantined, "
-                "counted in the warehouse tables.",
+                description="Per landing file or database pull batch: rows read = rows "
+                "loaded + rows quarantined, counted in the warehouse tables.",
                 blocking=True,
             ),
         ],
@@ -62,10 +64,16 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
     def register_asset(context: AssetExecutionContext) -> Iterator[object]:
         settings = load_settings()
         partitions = context.partition_keys
-        failures: list[PartitionLoadError] = []
+        failures: list[PartitionLoadError | SourceDatabaseError] = []
         loaded: list[PartitionReport] = []
         for partition in partitions:
-            report = load_partition(register, partition, settings)
+            try:
+                report = ingest_partition(register, partition, settings)
+            except SourceDatabaseError as error:
+                # The database is unreachable or misshapen: later months would fail alike.
+                failures.append(error)
+                context.log.error(str(error))
+                break
             context.log.info(
                 f"{register} {partition}: {report.files.height} files, {report.rows_read} rows "
                 f"read, {report.rows_loaded} loaded, {report.rows_quarantined} quarantined"
@@ -101,7 +109,7 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
                     }
                 )
             return
-        failed = {f.partition for f in failures}
+        failed = {f.partition for f in failures if isinstance(f, PartitionLoadError)}
         for report in loaded:
             if report.partition not in failed:
                 yield dg.AssetMaterialization(
@@ -110,7 +118,8 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
         raise dg.Failure(
             description="; ".join(str(f) for f in failures),
             metadata={"unreadable_files": dg.MetadataValue.json(
-                [{"file": u.file, "problem": u.problem} for f in failures for u in f.failures]
+                [{"file": u.file, "problem": u.problem} for f in failures
+                 if isinstance(f, PartitionLoadError) for u in f.failures]
             )},
         )  # fmt: skip
 

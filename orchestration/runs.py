@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -20,7 +19,8 @@ from dagster._core.storage.tags import (
 
 from crimestat.settings import Settings
 from ingestion.contracts import MONTH_PATTERN
-from ingestion.landing import landing_months
+from ingestion.database.pull import database_months
+from ingestion.landing import landed_months
 from orchestration.alerts import LAUNCHED_BY_TAG, alert_for_run, send_alert
 from orchestration.run_events import partition_span, summarise_run_events
 
@@ -98,21 +98,17 @@ def plan_steps(defs: dg.Definitions, selection: str | None) -> list[RunStep]:
     return steps
 
 
-def landed_months(landing_dir: Path) -> list[str]:
-    """Months for which any register has delivered files, oldest first."""
-    return sorted({landing.month for landing in landing_months(landing_dir)})
-
-
 def month_range(settings: Settings, partition: str | None) -> tuple[str, str]:
     if partition is not None:
         if not MONTH_PATTERN.match(partition):
             raise ValueError(f"--partition must look like YYYY-MM, got {partition!r}")
         return partition, partition
-    months = landed_months(settings.landing_dir)
+    # Registers read from their databases have no landing months: their versions' months count.
+    months = sorted({*landed_months(settings.landing_dir), *database_months(settings)})
     if not months:
         raise ValueError(
-            f"no landing files under {settings.landing_dir}: run `crimestat generate` first "
-            "or name a --partition"
+            f"no landing files under {settings.landing_dir} and no versions in a register "
+            "database: run `crimestat generate` first or name a --partition"
         )
     return months[0], months[-1]
 

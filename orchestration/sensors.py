@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 
 from crimestat.settings import load_settings
+from ingestion.contracts import REGISTERS
 from ingestion.landing import LandingFile, LandingMonth, landing_months, unloaded_files
 from ingestion.warehouse import warehouse_connection
 from orchestration.alerts import alert_for_run, send_alert
@@ -56,7 +57,13 @@ def new_files_by_month(
 def new_landing_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     settings = load_settings()
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    changed = [m for m in landing_months(settings.landing_dir) if seen.get(m.key) != m.stamp]
+    # Registers read from their databases are pulled by the schedule, not by files landing.
+    file_registers = tuple(r for r in REGISTERS if settings.database_url(r) is None)
+    changed = [
+        m
+        for m in landing_months(settings.landing_dir, file_registers)
+        if seen.get(m.key) != m.stamp
+    ]
     if not changed:
         return dg.SkipReason("no new or changed landing files")
     try:

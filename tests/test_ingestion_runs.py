@@ -121,12 +121,13 @@ def test_loading_twice_equals_loading_once(crimestat_home: Path) -> None:
         assert frame.equals(twice[name]), name
 
 
+# argv: module whose warehouse connections die at commit, its load function, register, month.
 KILL_AT_COMMIT = textwrap.dedent(
     """
-    import os, signal, sys
+    import importlib, os, signal, sys
     from contextlib import contextmanager
     from crimestat.settings import load_settings
-    from ingestion import loading, warehouse
+    from ingestion import warehouse
 
     class DiesAtCommit:
         # The process is killed when the partition's transaction is about to commit.
@@ -144,8 +145,9 @@ KILL_AT_COMMIT = textwrap.dedent(
         with warehouse.warehouse_connection(path, **kwargs) as con:
             yield DiesAtCommit(con)
 
-    loading.warehouse_connection = dying_connection
-    loading.load_partition(sys.argv[1], sys.argv[2], load_settings())
+    module = importlib.import_module(sys.argv[1])
+    module.warehouse_connection = dying_connection
+    getattr(module, sys.argv[2])(sys.argv[3], sys.argv[4], load_settings())
     """
 )
 
@@ -160,7 +162,8 @@ def test_run_killed_in_the_middle_of_a_partition_recovers(crimestat_home: Path) 
     # A new delivery replaces February; the process dies mid-transaction.
     write_incidents(landing, "2022-02-25", [INCIDENT | {"event_id": "E-late"}])
     died = subprocess.run(
-        [sys.executable, "-c", KILL_AT_COMMIT, "incidents", "2022-02"],
+        [sys.executable, "-c", KILL_AT_COMMIT, "ingestion.loading", "load_partition",
+         "incidents", "2022-02"],
         cwd=PROJECT, env=os.environ.copy(), capture_output=True, timeout=300,
     )  # fmt: skip
     assert died.returncode == -signal.SIGKILL

@@ -115,9 +115,14 @@ def read_file(path: Path, label: str, settings: Settings) -> FileRecords:
         separator=";",
         max_undecodable_share=settings.max_undecodable_share,
     )
-    kind = "seizures" if _is_seizures(path) else "violations"
+    return tagged(records, "seizures" if _is_seizures(path) else "violations")
+
+
+def tagged(records: FileRecords, kind: str) -> FileRecords:
+    """Records of one of the register's two kinds (violations, seizures), from a file or a
+    database table, marked so `raw_tables` judges each against its own contract."""
     return FileRecords(
-        label, records.rows.with_columns(pl.lit(kind).alias("_kind")), records.rejected
+        records.label, records.rows.with_columns(pl.lit(kind).alias("_kind")), records.rejected
     )
 
 

@@ -1,0 +1,43 @@
+"""What every benchmark reports beside its figures: the machine, peak memory, the results
+file (JSON for the record, Markdown for the reader)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+from collections.abc import Callable
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far. Linux's VmHWM, because getrusage's
+    maxrss of a child started by a large parent starts at the parent's peak."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_mb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e6
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_mb": round(memory_mb()),
+        "python": platform.python_version(),
+    }
+
+
+def write_report(path: Path, report: dict, markdown: Callable[[dict], str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown(report))
+    print(f"\nwritten {path.relative_to(PROJECT)}")
