@@ -30,6 +30,7 @@ from pathlib import Path
 
 from benchmarks.dagster_steps import step_profile
 from benchmarks.landing_cache import cached_registers, link_months, span_months
+from benchmarks.measuring import write_report
 from benchmarks.process_tree import measure
 from benchmarks.report import environment, markdown
 
@@ -128,11 +129,8 @@ def main() -> None:
         "results": results,
     }
     name = f"pipeline_{args.months}m_scale{args.scale:g}"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    text = markdown(report)
-    (RESULTS / f"{name}.md").write_text(text)
-    print(text)
+    write_report(RESULTS / f"{name}.json", report, markdown)
+    (RESULTS / f"{name}.md").write_text(markdown(report))
     if args.keep:
         print(f"data directory kept: {work}")
 

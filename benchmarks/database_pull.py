@@ -120,13 +120,6 @@ def prepare_database(server, landing: Path, versions: int) -> tuple[str, dict]:
     }
 
 
-def _git_commit() -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True
-    )
-    return result.stdout.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=1_000_000)
@@ -158,7 +151,6 @@ def main() -> None:
     report = {
         "benchmark": "database_pull",
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": _git_commit(),
         "machine": machine(),
         "versions": {
             **{name: version(name) for name in ("psycopg", "polars", "duckdb")},

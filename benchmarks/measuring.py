@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import resource
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,11 +30,19 @@ def memory_mb() -> float:
 
 
 def machine() -> dict[str, object]:
+    """The machine and the code measured: cores, memory, Python, git commit."""
     return {
         "cpus": os.cpu_count(),
         "memory_mb": round(memory_mb()),
         "python": platform.python_version(),
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
     }
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=PROJECT, capture_output=True, text=True)
+    return result.stdout.strip()
 
 
 def write_report(path: Path, report: dict, markdown: Callable[[dict], str]) -> None:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import platform
-import subprocess
 from importlib.metadata import version
-from pathlib import Path
 
-import psutil
+from benchmarks.measuring import machine
 
-PROJECT = Path(__file__).resolve().parent.parent
 PACKAGES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "polars",
             "great-expectations", "streamlit")  # fmt: skip
 FULL_BUILD_TARGET_SECONDS = 300
@@ -20,20 +15,7 @@ BASELINE_FACTOR_TARGET = 3
 
 
 def environment() -> dict:
-    return {
-        "cores": os.cpu_count(),
-        "memory_mb": round(psutil.virtual_memory().total / 1e6),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "versions": {name: version(name) for name in PACKAGES},
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-    }
-
-
-def _git(*args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=PROJECT, capture_output=True, text=True)
-    return result.stdout.strip()
+    return machine() | {"versions": {name: version(name) for name in PACKAGES}}
 
 
 def markdown(report: dict) -> str:
@@ -62,7 +44,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"# Pipeline benchmark: {p['months']} months at scale {p['scale']:g} (from {p['start']})",
         "",
-        f"{env['cores']} cores, {env['memory_mb']:,} MB, Python {env['python']}, commit "
+        f"{env['cpus']} cores, {env['memory_mb']:,} MB, Python {env['python']}, commit "
         f"`{env['git_commit'][:10]}`{' (uncommitted changes)' if env['git_dirty'] else ''}; "
         + ", ".join(f"{k} {v}" for k, v in env["versions"].items()),
         "",
