@@ -3,13 +3,15 @@ only when every blocking check upstream passed (orchestration.gates), then produ
 vintage of its release (sdmx_export.releases), validated before it lands: provisional, unless
 the run is tagged `crimestat/release_status=final` (the annual delivery schedule does)."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from crimestat.settings import load_settings
 from ingestion.warehouse import warehouse_connection
 from orchestration.gates import require_upstream_checks_passed
-from sdmx_export.releases import SOURCES, STATUSES, produce_release
+from sdmx_export.releases import SOURCES, STATUSES, Release, ReleaseError, produce_release
 
 RELEASE_STATUS_TAG = "crimestat/release_status"
 
@@ -31,6 +33,7 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
         group_name="publication",
         deps=[mart],
         partitions_def=yearly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"sdmx"},
         description=f"{dataflow_id} for the partition's reference year: SDMX-ML 2.1 "
         "StructureSpecificData (delivery), GenericData, SDMX-CSV, structure message and "
@@ -38,7 +41,7 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
         "vintage each run (provisional unless the run's tag crimestat/release_status says "
         "final); never overwrites an earlier vintage.",
     )
-    def export(context: AssetExecutionContext) -> dg.MaterializeResult:
+    def export(context: AssetExecutionContext) -> Iterator[dg.AssetMaterialization]:
         status = context.run.tags.get(RELEASE_STATUS_TAG, "provisional")
         if status not in STATUSES:
             raise dg.Failure(
@@ -46,30 +49,40 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
             )
         require_upstream_checks_passed(context, key)
         settings = load_settings()
-        year = int(context.partition_key)
+        failures: list[str] = []
         with warehouse_connection(settings.warehouse_path) as con:
-            release = produce_release(con, settings.exports_dir, dataflow_id, year, status=status)
-        return dg.MaterializeResult(
-            metadata={
-                "release_id": release.release_id,
-                "vintage": release.vintage,
-                "status": release.status,
-                "observations": release.observations,
-                "files": dg.MetadataValue.json(
-                    [
-                        {
-                            "path": f.relative_path,
-                            "sha256": f.sha256,
-                            "observations": f.observations,
-                        }
-                        for f in release.files
-                    ]
-                ),
-                "manifest": dg.MetadataValue.path(str(release.manifest_path)),
-            }
-        )
+            for year in context.partition_keys:
+                try:
+                    release = produce_release(
+                        con, settings.exports_dir, dataflow_id, int(year), status=status
+                    )
+                except ReleaseError as error:
+                    failures.append(f"{year}: {error}")
+                    context.log.error(failures[-1])
+                    continue
+                yield dg.AssetMaterialization(
+                    asset_key=key, partition=year, metadata=_release_metadata(release)
+                )
+        if failures:
+            raise dg.Failure(description=f"{dataflow_id} not delivered for " + "; ".join(failures))
 
     return export
+
+
+def _release_metadata(release: Release) -> dict[str, dg.MetadataValue]:
+    return {
+        "release_id": dg.MetadataValue.text(release.release_id),
+        "vintage": dg.MetadataValue.int(release.vintage),
+        "status": dg.MetadataValue.text(release.status),
+        "observations": dg.MetadataValue.int(release.observations),
+        "files": dg.MetadataValue.json(
+            [
+                {"path": f.relative_path, "sha256": f.sha256, "observations": f.observations}
+                for f in release.files
+            ]
+        ),
+        "manifest": dg.MetadataValue.path(str(release.manifest_path)),
+    }
 
 
 export_assets = [_export_asset(dataflow_id) for dataflow_id in SOURCES]
