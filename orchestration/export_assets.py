@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext
 from crimestat.settings import load_settings
 from ingestion.warehouse import warehouse_connection
 from orchestration.gates import require_upstream_checks_passed
+from orchestration.partition_results import partition_results
 from sdmx_export.releases import SOURCES, STATUSES, Release, ReleaseError, produce_release
 
 RELEASE_STATUS_TAG = "crimestat/release_status"
@@ -41,7 +42,7 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
         "vintage each run (provisional unless the run's tag crimestat/release_status says "
         "final); never overwrites an earlier vintage.",
     )
-    def export(context: AssetExecutionContext) -> Iterator[dg.AssetMaterialization]:
+    def export(context: AssetExecutionContext) -> Iterator[object]:
         status = context.run.tags.get(RELEASE_STATUS_TAG, "provisional")
         if status not in STATUSES:
             raise dg.Failure(
@@ -49,22 +50,27 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
             )
         require_upstream_checks_passed(context, key)
         settings = load_settings()
+        releases: dict[str, Release] = {}
         failures: list[str] = []
         with warehouse_connection(settings.warehouse_path) as con:
             for year in context.partition_keys:
                 try:
-                    release = produce_release(
+                    releases[year] = produce_release(
                         con, settings.exports_dir, dataflow_id, int(year), status=status
                     )
                 except ReleaseError as error:
-                    failures.append(f"{year}: {error}")
+                    failures.append(f"{dataflow_id} not delivered for {year}: {error}")
                     context.log.error(failures[-1])
-                    continue
-                yield dg.AssetMaterialization(
-                    asset_key=key, partition=year, metadata=_release_metadata(release)
+        yield from partition_results(
+            key,
+            {year: _release_metadata(release) for year, release in releases.items()},
+            failures,
+            summary={
+                "releases": dg.MetadataValue.json(
+                    {year: release.release_id for year, release in releases.items()}
                 )
-        if failures:
-            raise dg.Failure(description=f"{dataflow_id} not delivered for " + "; ".join(failures))
+            },
+        )
 
     return export
 

@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext
 from crimestat.settings import load_settings
 from ingestion.warehouse import warehouse_connection
 from orchestration.gates import require_upstream_checks_passed
+from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
 from sdmx_export.partners.config import PartnerConfig, PartnerConfigError, load_partners
 from sdmx_export.partners.delivery import DeliveryError
@@ -74,30 +75,23 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
                     + (f"package {outcome.number} at {outcome.destination}" if outcome.created
                        else f"unchanged since package {outcome.number}")
                 )  # fmt: skip
-        if not failures:
-            if len(outcomes) == 1:
-                yield dg.MaterializeResult(metadata=_metadata(outcomes[0]))
-            else:
-                yield dg.MaterializeResult(
-                    metadata={
-                        "months": dg.MetadataValue.int(len(outcomes)),
-                        "new_packages": dg.MetadataValue.int(sum(o.created for o in outcomes)),
-                        "packages": dg.MetadataValue.json(
-                            {
-                                o.month: o.package_id
-                                if o.created
-                                else f"unchanged since package {o.number}"
-                                for o in outcomes
-                            }
-                        ),
+        yield from partition_results(
+            key,
+            {outcome.month: _metadata(outcome) for outcome in outcomes},
+            failures,
+            summary={
+                "months": dg.MetadataValue.int(len(outcomes)),
+                "new_packages": dg.MetadataValue.int(sum(o.created for o in outcomes)),
+                "packages": dg.MetadataValue.json(
+                    {
+                        o.month: o.package_id
+                        if o.created
+                        else f"unchanged since package {o.number}"
+                        for o in outcomes
                     }
-                )
-            return
-        for outcome in outcomes:
-            yield dg.AssetMaterialization(
-                asset_key=key, partition=outcome.month, metadata=_metadata(outcome)
-            )
-        raise dg.Failure(description="; ".join(failures))
+                ),
+            },
+        )
 
     return extract
 

@@ -17,6 +17,7 @@ from ingestion.loading import PartitionReport
 from ingestion.reconciliation import unreconciled_files
 from ingestion.sources import ingest_partition
 from ingestion.warehouse import warehouse_connection
+from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
 from orchestration.quality_checks import check_specs, run_recorded_suite, suite_check_results
 
@@ -95,29 +96,17 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
             },
         )  # fmt: skip
         yield from suite_check_results(run_recorded_suite(context, f"raw_{register}", partitions))
-        if not failures:
-            if len(loaded) == 1:
-                yield dg.MaterializeResult(metadata=_partition_metadata(loaded[0]))
-            else:
-                yield dg.MaterializeResult(
-                    metadata={
-                        "partitions": dg.MetadataValue.int(len(loaded)),
-                        "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
-                        "rows_quarantined": dg.MetadataValue.int(
-                            sum(r.rows_quarantined for r in loaded)
-                        ),
-                    }
-                )
-            return
         failed = {f.partition for f in failures if isinstance(f, PartitionLoadError)}
-        for report in loaded:
-            if report.partition not in failed:
-                yield dg.AssetMaterialization(
-                    asset_key=key, partition=report.partition, metadata=_partition_metadata(report)
-                )
-        raise dg.Failure(
-            description="; ".join(str(f) for f in failures),
-            metadata={"unreadable_files": dg.MetadataValue.json(
+        yield from partition_results(
+            key,
+            {r.partition: _partition_metadata(r) for r in loaded if r.partition not in failed},
+            [str(f) for f in failures],
+            summary={
+                "partitions": dg.MetadataValue.int(len(loaded)),
+                "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in loaded)),
+                "rows_quarantined": dg.MetadataValue.int(sum(r.rows_quarantined for r in loaded)),
+            },
+            failure_metadata={"unreadable_files": dg.MetadataValue.json(
                 [{"file": u.file, "problem": u.problem} for f in failures
                  if isinstance(f, PartitionLoadError) for u in f.failures]
             )},
