@@ -88,6 +88,8 @@ class Settings:
     # read from the landing zone. The registers' tables live in schema `register_db_schema`.
     register_database_urls: dict[str, str] = field(default_factory=dict)
     register_db_schema: str = "register"
+    # Worker processes that read and judge landing files of several months at once.
+    ingestion_workers: int = 1
 
     def database_url(self, register: str) -> str | None:
         return self.register_database_urls.get(register)
@@ -248,6 +250,15 @@ def _register_db_schema() -> str:
     return value
 
 
+def _ingestion_workers() -> int:
+    value = os.environ.get("CRIMESTAT_INGESTION_WORKERS", str(os.cpu_count() or 1))
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(
+            f"CRIMESTAT_INGESTION_WORKERS must be a whole number >= 1, got {value!r}"
+        )
+    return int(value)
+
+
 def load_settings() -> Settings:
     """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory."""
     demo_mode = os.environ.get("CRIMESTAT_DEMO", "") in {"1", "true", "yes"}
@@ -261,4 +272,5 @@ def load_settings() -> Settings:
         alert_smtp=_alert_smtp(),
         register_database_urls=_register_database_urls(),
         register_db_schema=_register_db_schema(),
+        ingestion_workers=_ingestion_workers(),
     )

@@ -12,9 +12,17 @@ loaded, and the partition then fails with a message naming each unreadable file.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -32,6 +40,8 @@ from ingestion.pseudonymisation import scrub_personal_codes
 from ingestion.records import FileRecords
 from ingestion.registers import REGISTER_MODULES
 from ingestion.warehouse import ensure_raw_schema, transaction, warehouse_connection
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -236,11 +246,56 @@ def partition_report(
     )
 
 
-def load_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
-    """Load a partition from landing files; unreadable files are listed in the report, not
-    loaded."""
+def read_and_prepare(
+    register: str, partition: str, settings: Settings
+) -> tuple[PreparedPartition, list[UnreadableFile]]:
+    """A month of landing files read and judged, not yet written (runs in a worker)."""
     records = read_partition_files(register, partition, settings.landing_dir, settings)
-    prepared = prepare_partition(register, partition, records, settings)
-    with warehouse_connection(settings.warehouse_path) as con:
-        write_partition(con, register, partition, prepared)
-    return partition_report(register, partition, prepared, records.failures)
+    return prepare_partition(register, partition, records, settings), records.failures
+
+
+def load_partitions(
+    register: str, partitions: Sequence[str], settings: Settings
+) -> Iterator[PartitionReport]:
+    """Load months from landing files, in order, each in its own transaction; unreadable
+    files are listed in the reports, not loaded.
+
+    Reading and judging a month is CPU-bound Python and polars work, so with several months
+    it runs in `settings.ingestion_workers` worker processes, while this process writes the
+    prepared months in order over one connection (DuckDB admits one writer). At most one
+    month per worker plus one waits in memory, whatever the number of months.
+    """
+    workers = min(settings.ingestion_workers, len(partitions))
+    with contextlib.ExitStack() as stack:
+        if workers > 1:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            )
+            prepare = functools.partial(pool.submit, read_and_prepare)
+        else:
+            prepare = functools.partial(_done, read_and_prepare)
+        waiting = iter(partitions)
+        queue = deque(
+            (partition, prepare(register, partition, settings))
+            for partition in itertools.islice(waiting, workers + 1)
+        )
+        con = stack.enter_context(warehouse_connection(settings.warehouse_path))
+        while queue:
+            partition, future = queue.popleft()
+            prepared, failures = future.result()
+            for following in itertools.islice(waiting, 1):
+                queue.append((following, prepare(register, following, settings)))
+            write_partition(con, register, partition, prepared)
+            yield partition_report(register, partition, prepared, failures)
+
+
+def load_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
+    """Load one month from landing files (see load_partitions)."""
+    return next(load_partitions(register, [partition], settings))
+
+
+def _done(function: Callable[..., T], *args: object) -> Future[T]:
+    """`function(*args)` run here and now, as a future (no worker for a single month)."""
+    future: Future[T] = Future()
+    future.set_result(function(*args))
+    return future

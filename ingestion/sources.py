@@ -3,12 +3,19 @@ files. Both land the same raw rows through the same loader (ingestion/loading.py
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from crimestat.settings import Settings
 from ingestion.database.pull import pull_partition
-from ingestion.loading import PartitionReport, load_partition
+from ingestion.loading import PartitionReport, load_partitions
 
 
-def ingest_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
+def ingest_partitions(
+    register: str, partitions: Sequence[str], settings: Settings
+) -> Iterator[PartitionReport]:
+    """The months in order, one report each as it is committed."""
     if settings.database_url(register) is not None:
-        return pull_partition(register, partition, settings)
-    return load_partition(register, partition, settings)
+        for partition in partitions:
+            yield pull_partition(register, partition, settings)
+    else:
+        yield from load_partitions(register, partitions, settings)

@@ -15,7 +15,7 @@ from ingestion.contracts import REGISTERS
 from ingestion.errors import PartitionLoadError, SourceDatabaseError
 from ingestion.loading import PartitionReport
 from ingestion.reconciliation import unreconciled_files
-from ingestion.sources import ingest_partition
+from ingestion.sources import ingest_partitions
 from ingestion.warehouse import warehouse_connection
 from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
@@ -67,22 +67,21 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
         partitions = context.partition_keys
         failures: list[PartitionLoadError | SourceDatabaseError] = []
         loaded: list[PartitionReport] = []
-        for partition in partitions:
-            try:
-                report = ingest_partition(register, partition, settings)
-            except SourceDatabaseError as error:
-                # The database is unreachable or misshapen: later months would fail alike.
-                failures.append(error)
-                context.log.error(str(error))
-                break
-            context.log.info(
-                f"{register} {partition}: {report.files.height} files, {report.rows_read} rows "
-                f"read, {report.rows_loaded} loaded, {report.rows_quarantined} quarantined"
-            )
-            loaded.append(report)
-            if report.failures:
-                failures.append(PartitionLoadError(register, partition, report.failures))
-                context.log.error(str(failures[-1]))
+        try:
+            for report in ingest_partitions(register, partitions, settings):
+                context.log.info(
+                    f"{register} {report.partition}: {report.files.height} files, "
+                    f"{report.rows_read} rows read, {report.rows_loaded} loaded, "
+                    f"{report.rows_quarantined} quarantined"
+                )
+                loaded.append(report)
+                if report.failures:
+                    failures.append(PartitionLoadError(register, report.partition, report.failures))
+                    context.log.error(str(failures[-1]))
+        except SourceDatabaseError as error:
+            # The database is unreachable or misshapen: later months would fail alike.
+            failures.append(error)
+            context.log.error(str(error))
         with warehouse_connection(settings.warehouse_path, read_only=False) as con:
             mismatches = unreconciled_files(con, register, partitions)
         yield dg.AssetCheckResult(
