@@ -11,6 +11,10 @@ class UnreadableFile(Exception):
         self.file = file
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        """Pickled by its fields: the worker processes that read files send it back."""
+        return UnreadableFile, (self.file, self.problem)
+
 
 class PartitionLoadError(Exception):
     """Some files of a partition could not be read; the readable ones were loaded."""
