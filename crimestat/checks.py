@@ -18,7 +18,6 @@ from pathlib import Path
 from crimestat.settings import Settings
 from ingestion.contracts import REGISTERS
 from ingestion.reconciliation import unreconciled_files
-from ingestion.warehouse import warehouse_connection
 from quality import SUITES, build_data_docs, run_suite, store_results, store_summaries
 
 
@@ -32,7 +31,7 @@ class CheckLine:
 
 
 def reconciliation_lines(settings: Settings) -> list[CheckLine]:
-    with warehouse_connection(settings.warehouse_path, read_only=True) as con:
+    with settings.warehouse(read_only=True) as con:
         partitions = [p for (p,) in con.execute(
             "select distinct _partition from raw.file_loads order by 1").fetchall()]  # fmt: skip
         lines = []
@@ -72,7 +71,7 @@ def dbt_test_lines(settings: Settings, dbt: str) -> list[CheckLine]:
 def suite_lines(settings: Settings) -> list[CheckLine]:
     now = datetime.now()
     run_id = f"cli-{now:%Y%m%dT%H%M%S}"
-    with warehouse_connection(settings.warehouse_path) as con:
+    with settings.warehouse() as con:
         results = [run_suite(con, name, settings=settings, now=now) for name in SUITES]
         store_results(con, run_id, results, now)
         store_summaries(con, now)

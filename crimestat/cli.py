@@ -339,12 +339,11 @@ def _settings_with_warehouse() -> Settings:
 @click.option("--final", is_flag=True, help="A final release (OBS_STATUS A), not provisional.")
 def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> None:
     """Produce one SDMX delivery under $CRIMESTAT_HOME/exports (validated before it lands)."""
-    from ingestion.warehouse import warehouse_connection
     from sdmx_export.releases import ReleaseError, produce_release
 
     settings = _settings_with_warehouse()
     try:
-        with warehouse_connection(settings.warehouse_path) as con:
+        with settings.warehouse() as con:
             release = produce_release(
                 con, settings.exports_dir, dataflow_id, year, vintage=vintage,
                 status="final" if final else "provisional",
@@ -374,7 +373,6 @@ def extracts(partner: str, month: str) -> None:
     """Package a partner's agreed tables for one month and deliver the package (a new
     numbered package only when the tables changed since the last one)."""
     from ingestion.contracts import MONTH_PATTERN
-    from ingestion.warehouse import warehouse_connection
     from sdmx_export.partners.config import PartnerConfigError
     from sdmx_export.partners.delivery import DeliveryError
     from sdmx_export.partners.packages import deliver_package
@@ -384,7 +382,7 @@ def extracts(partner: str, month: str) -> None:
         _fail(f"--month must look like YYYY-MM, got {month!r}")
     settings = _settings_with_warehouse()
     try:
-        with warehouse_connection(settings.warehouse_path) as con:
+        with settings.warehouse() as con:
             outcome = deliver_package(con, partner, month, settings.outbox_dir)
     except (PartnerConfigError, ReleaseError, DeliveryError) as error:
         _fail(str(error))

@@ -13,7 +13,13 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    import duckdb
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,6 +96,18 @@ class Settings:
     register_db_schema: str = "register"
     # Worker processes that read and judge landing files of several months at once.
     ingestion_workers: int = 1
+    # DuckDB's buffer memory per connection (dbt's included); beyond it DuckDB spills to disk,
+    # so the pipeline's memory stays bounded whatever the data's size.
+    duckdb_memory_limit: str = "1GB"
+
+    def warehouse(self, **options: Any) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A connection to the warehouse with this deployment's memory limit (options:
+        read_only, wait_seconds, as ingestion.warehouse.warehouse_connection takes them)."""
+        from ingestion.warehouse import warehouse_connection
+
+        return warehouse_connection(
+            self.warehouse_path, memory_limit=self.duckdb_memory_limit, **options
+        )
 
     def database_url(self, register: str) -> str | None:
         return self.register_database_urls.get(register)
@@ -259,6 +277,15 @@ def _ingestion_workers() -> int:
     return int(value)
 
 
+def _duckdb_memory_limit() -> str:
+    value = os.environ.get("CRIMESTAT_DUCKDB_MEMORY_LIMIT", Settings.duckdb_memory_limit).strip()
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)", value):
+        raise SettingsError(
+            f"CRIMESTAT_DUCKDB_MEMORY_LIMIT must be a size such as 1GB, 512MB or 50%, got {value!r}"
+        )
+    return value
+
+
 def load_settings() -> Settings:
     """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory."""
     demo_mode = os.environ.get("CRIMESTAT_DEMO", "") in {"1", "true", "yes"}
@@ -273,4 +300,5 @@ def load_settings() -> Settings:
         register_database_urls=_register_database_urls(),
         register_db_schema=_register_db_schema(),
         ingestion_workers=_ingestion_workers(),
+        duckdb_memory_limit=_duckdb_memory_limit(),
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from crimestat.settings import Settings
-from ingestion.warehouse import warehouse_connection
 
 
 def _size(path: Path) -> str:
@@ -24,7 +23,7 @@ def print_summary(settings: Settings) -> None:
     if not settings.warehouse_path.exists():
         click.echo("no warehouse yet")
         return
-    with warehouse_connection(settings.warehouse_path, read_only=True) as con:
+    with settings.warehouse(read_only=True) as con:
         tables = con.sql(
             "select schema_name, table_name, estimated_size from duckdb_tables() "
             "order by schema_name, table_name"

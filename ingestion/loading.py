@@ -39,7 +39,7 @@ from ingestion.landing import file_sha256, landing_label
 from ingestion.pseudonymisation import scrub_personal_codes
 from ingestion.records import FileRecords
 from ingestion.registers import REGISTER_MODULES
-from ingestion.warehouse import ensure_raw_schema, transaction, warehouse_connection
+from ingestion.warehouse import ensure_raw_schema, transaction
 
 T = TypeVar("T")
 
@@ -279,7 +279,7 @@ def load_partitions(
             (partition, prepare(register, partition, settings))
             for partition in itertools.islice(waiting, workers + 1)
         )
-        con = stack.enter_context(warehouse_connection(settings.warehouse_path))
+        con = stack.enter_context(settings.warehouse())
         while queue:
             partition, future = queue.popleft()
             prepared, failures = future.result()

@@ -20,14 +20,21 @@ LOCK_WAIT_SECONDS = 600.0
 
 @contextmanager
 def warehouse_connection(
-    path: Path, *, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS
+    path: Path,
+    *,
+    read_only: bool = False,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+    memory_limit: str | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`memory_limit` (the deployment's setting, e.g. '1GB') bounds DuckDB's buffers, which
+    spill to disk beyond it; None keeps DuckDB's default of 80% of the machine's memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
+    config = {"memory_limit": memory_limit} if memory_limit else {}
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:

@@ -27,7 +27,6 @@ from dagster_dbt import (
 
 from crimestat.settings import load_settings
 from ingestion.contracts import REGISTERS
-from ingestion.warehouse import warehouse_connection
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.partitions import MONTH_FORMAT, monthly_partitions
 
@@ -53,10 +52,16 @@ def dbt_executable() -> str:
 
 
 def dbt_environment() -> dict[str, str]:
-    """dbt reads the data directory from the environment (profiles.yml). Tests that also
+    """dbt reads the data directory and DuckDB's memory limit from the environment
+    (profiles.yml). Tests that also
     reference models of a later op (relationships to a mart) wait for that op: `buildable`
     runs a test once all its parents are selected or upstream of the selection."""
-    return {"CRIMESTAT_HOME": str(load_settings().home), "DBT_INDIRECT_SELECTION": "buildable"}
+    settings = load_settings()
+    return {
+        "CRIMESTAT_HOME": str(settings.home),
+        "CRIMESTAT_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "DBT_INDIRECT_SELECTION": "buildable",
+    }
 
 
 def prepare_manifest(project_dir: Path) -> Path:
@@ -139,8 +144,13 @@ dbt_resource = DbtCliResource(
 )
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict) -> Iterator:
-    os.environ.update(dbt_environment())
+def _build(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    dbt_vars: dict,
+    indirect_selection: str = "buildable",
+) -> Iterator:
+    os.environ.update(dbt_environment() | {"DBT_INDIRECT_SELECTION": indirect_selection})
     args = ["build"]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
@@ -203,7 +213,12 @@ def dbt_monthly_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> It
     window = context.partition_key_range
     touched = earliest_month_touched(window.start, window.end) or window.start
     month_from = max(monthly_partitions.get_first_partition_key(), min(window.start, touched))
-    yield from _build(context, dbt, {"month_from": month_from, "month_to": window.end})
+    # Eager: every test on a monthly mart runs here, relationships to seeds included (their
+    # only other parents, all built before); `buildable` would drop those whose seed is not
+    # upstream of the marts (iccs_codes), and no other op runs them.
+    yield from _build(
+        context, dbt, {"month_from": month_from, "month_to": window.end}, indirect_selection="eager"
+    )
     earlier = monthly_partitions.get_partition_keys_in_range(
         dg.PartitionKeyRange(month_from, window.start)
     )[:-1]
@@ -221,7 +236,7 @@ def earliest_month_touched(first: str, last: str) -> str | None:
     """The earliest mart month that versions written in months first..last can change
     (intermediate.int_mart_months_touched), None before staging was ever built."""
     settings = load_settings()
-    with warehouse_connection(settings.warehouse_path) as con:
+    with settings.warehouse() as con:
         exists = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'intermediate' and table_name = 'int_mart_months_touched'"

@@ -9,7 +9,6 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from crimestat.settings import load_settings
-from ingestion.warehouse import warehouse_connection
 from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
 from sdmx_export.releases import SOURCES, STATUSES, Release, ReleaseError, produce_release
@@ -52,7 +51,7 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
         settings = load_settings()
         releases: dict[str, Release] = {}
         failures: list[str] = []
-        with warehouse_connection(settings.warehouse_path) as con:
+        with settings.warehouse() as con:
             for year in context.partition_keys:
                 try:
                     releases[year] = produce_release(

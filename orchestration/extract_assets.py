@@ -9,7 +9,6 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from crimestat.settings import load_settings
-from ingestion.warehouse import warehouse_connection
 from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
@@ -61,7 +60,7 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
         settings = load_settings()
         outcomes: list[PackageOutcome] = []
         failures: list[str] = []
-        with warehouse_connection(settings.warehouse_path) as con:
+        with settings.warehouse() as con:
             for month in context.partition_keys:
                 try:
                     outcome = deliver_package(con, partner.code, month, settings.outbox_dir)

@@ -16,7 +16,6 @@ from ingestion.errors import PartitionLoadError, SourceDatabaseError
 from ingestion.loading import PartitionReport
 from ingestion.reconciliation import unreconciled_files
 from ingestion.sources import ingest_partitions
-from ingestion.warehouse import warehouse_connection
 from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
 from orchestration.quality_checks import check_specs, run_recorded_suite, suite_check_results
@@ -82,7 +81,7 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
             # The database is unreachable or misshapen: later months would fail alike.
             failures.append(error)
             context.log.error(str(error))
-        with warehouse_connection(settings.warehouse_path, read_only=False) as con:
+        with settings.warehouse(read_only=False) as con:
             mismatches = unreconciled_files(con, register, partitions)
         yield dg.AssetCheckResult(
             check_name=ROWS_RECONCILE,

@@ -12,7 +12,6 @@ from datetime import datetime
 import dagster as dg
 
 from crimestat.settings import load_settings
-from ingestion.warehouse import warehouse_connection
 from orchestration.partitions import monthly_partitions
 from quality import (
     CRITICAL,
@@ -65,7 +64,7 @@ def run_recorded_suite(
     settings = load_settings()
     now = datetime.now()
     run_id = context.run.run_id
-    with warehouse_connection(settings.warehouse_path) as con:
+    with settings.warehouse() as con:
         result = run_suite(con, suite, partitions=partitions, context=context)
         store_results(con, run_id, [result], now)
         if SUITES[suite].partitioned:

@@ -23,7 +23,6 @@ import duckdb
 from crimestat.settings import load_settings
 from ingestion.contracts import REGISTERS
 from ingestion.landing import LandingFile, LandingMonth, landing_months, unloaded_files
-from ingestion.warehouse import warehouse_connection
 from orchestration.alerts import alert_for_run, send_alert
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.jobs import month_refresh_job, month_refresh_selection
@@ -70,9 +69,7 @@ def new_landing_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
         with contextlib.ExitStack() as stack:
             con = (
                 stack.enter_context(
-                    warehouse_connection(
-                        settings.warehouse_path, read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS
-                    )
+                    settings.warehouse(read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS)
                 )
                 if settings.warehouse_path.exists()
                 else None

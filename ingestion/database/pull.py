@@ -40,7 +40,7 @@ from ingestion.loading import (
 )
 from ingestion.records import FileRecords, rejected_lines
 from ingestion.registers import customs
-from ingestion.warehouse import ensure_raw_schema, transaction, warehouse_connection
+from ingestion.warehouse import ensure_raw_schema, transaction
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -126,7 +126,7 @@ def read_source_batches(
 
 def pull_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
     """Append the month's new rows of the register's database to the raw schema."""
-    with warehouse_connection(settings.warehouse_path) as con:
+    with settings.warehouse() as con:
         ensure_raw_schema(con)
         before = partition_watermarks(con, register, partition)
     batches = [b for b in read_source_batches(register, partition, before, settings) if b.watermark]
@@ -135,7 +135,10 @@ def pull_partition(register: str, partition: str, settings: Settings) -> Partiti
     )
     prepared = prepare_partition(register, partition, records, settings)
     if batches:
-        with warehouse_connection(settings.warehouse_path) as con, transaction(con):
+        with (
+            settings.warehouse() as con,
+            transaction(con),
+        ):
             if partition_watermarks(con, register, partition) != before:
                 raise SourceDatabaseError(
                     f"{register} {partition}: another pull moved the watermark while this one "
