@@ -31,10 +31,9 @@ def warehouse_connection(
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
-    config = {"memory_limit": memory_limit} if memory_limit else {}
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
@@ -42,6 +41,10 @@ def warehouse_connection(
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
     try:
+        if memory_limit:
+            # Set, not passed as connect config: DuckDB refuses a second connection of the
+            # same process to the same file with a different config.
+            con.execute(f"set memory_limit = '{memory_limit}'")
         yield con
     finally:
         con.close()
