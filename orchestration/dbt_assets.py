@@ -114,7 +114,39 @@ class CrimestatDbtTranslator(DagsterDbtTranslator):
                 for node in manifest["nodes"].values()
                 if _is_monthly_mart(node)
             ]
+        # A model's tests that read a seed (relationships to a code list) need it built first:
+        # so selecting the model and its upstream (`+key:...`) brings the seed along.
+        known = {dep.asset_key for dep in deps}
+        deps += [
+            dg.AssetDep(key)
+            for key in (
+                self.get_asset_key(manifest["nodes"][seed])
+                for seed in _seeds_read_by_tests_of(manifest, unique_id)
+            )
+            if key not in known
+        ]
         return spec.replace_attributes(deps=deps) if deps != list(spec.deps) else spec
+
+
+def _seeds_read_by_tests_of(manifest: Mapping[str, Any], unique_id: str) -> list[str]:
+    """Seeds that tests of the model `unique_id` read (seeds test each other in their own op)."""
+    if manifest["nodes"].get(unique_id, {}).get("resource_type") != "model":
+        return []
+    tests = (
+        node
+        for node in manifest["nodes"].values()
+        if node.get("resource_type") == "test"
+        and unique_id in node.get("depends_on", {}).get("nodes", ())
+    )
+    return sorted(
+        {
+            parent
+            for test in tests
+            for parent in test["depends_on"]["nodes"]
+            if parent != unique_id
+            and manifest["nodes"].get(parent, {}).get("resource_type") == "seed"
+        }
+    )
 
 
 def _is_mart(node: Mapping[str, Any]) -> bool:
