@@ -13,9 +13,7 @@ from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
 from sdmx_export.partners.config import PartnerConfig, PartnerConfigError, load_partners
-from sdmx_export.partners.delivery import DeliveryError
-from sdmx_export.partners.packages import PackageOutcome, deliver_package
-from sdmx_export.releases import ReleaseError
+from sdmx_export.partners.packages import PackageOutcome, deliver_packages
 
 
 def extract_asset_key(partner: str) -> dg.AssetKey:
@@ -61,19 +59,23 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
         outcomes: list[PackageOutcome] = []
         failures: list[str] = []
         with settings.warehouse() as con:
-            for month in context.partition_keys:
-                try:
-                    outcome = deliver_package(con, partner.code, month, settings.outbox_dir)
-                except (PartnerConfigError, ReleaseError, DeliveryError) as error:
-                    failures.append(f"{month}: {error}")
-                    context.log.error(failures[-1])
-                    continue
-                outcomes.append(outcome)
-                context.log.info(
-                    f"{partner.code} {month}: "
-                    + (f"package {outcome.number} at {outcome.destination}" if outcome.created
-                       else f"unchanged since package {outcome.number}")
-                )  # fmt: skip
+            try:
+                results = deliver_packages(
+                    con, partner.code, context.partition_keys, settings.outbox_dir
+                )
+            except PartnerConfigError as error:
+                results = [(month, error) for month in context.partition_keys]
+        for month, outcome in results:
+            if isinstance(outcome, Exception):
+                failures.append(f"{month}: {outcome}")
+                context.log.error(failures[-1])
+                continue
+            outcomes.append(outcome)
+            context.log.info(
+                f"{partner.code} {month}: "
+                + (f"package {outcome.number} at {outcome.destination}" if outcome.created
+                   else f"unchanged since package {outcome.number}")
+            )  # fmt: skip
         yield from partition_results(
             key,
             {outcome.month: _metadata(outcome) for outcome in outcomes},

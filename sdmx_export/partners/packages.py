@@ -35,6 +35,7 @@ import io
 import json
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ from sdmx.message import StructureMessage
 from ingestion.contracts import FILE_LOADS, MONTH_PATTERN
 from sdmx_export.layout import DsdLayout
 from sdmx_export.partners.config import CONFIG_DIR, AgreedTable, PartnerConfig, load_partner
-from sdmx_export.partners.delivery import DeliveryAdapter, delivery_adapter
+from sdmx_export.partners.delivery import DeliveryAdapter, DeliveryError, delivery_adapter
 from sdmx_export.partners.structures import partner_structures
 from sdmx_export.partners.tables import labelled_table, mart_rows, table_observations
 from sdmx_export.releases import (
@@ -92,6 +93,11 @@ DELIVERIES_DDL = (
 
 class PackageError(ReleaseError):
     """A package cannot be made; `problems` lists every reason."""
+
+
+# What stops one month's package without stopping the others'.
+PackageProblem = ReleaseError | DeliveryError
+PACKAGE_PROBLEMS = (ReleaseError, DeliveryError)
 
 
 @dataclass(frozen=True)
@@ -140,10 +146,43 @@ def deliver_package(
 ) -> PackageOutcome:
     """Package `partner_code`'s agreed tables for `month` and deliver them through the
     partner's adapter: what the Dagster asset and `crimestat extracts` both call."""
+    [(_, outcome)] = deliver_packages(
+        con, partner_code, [month], outbox_dir, settings=settings, config_dir=config_dir,
+        as_of=as_of,
+    )  # fmt: skip
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def deliver_packages(
+    con: duckdb.DuckDBPyConnection,
+    partner_code: str,
+    months: Sequence[str],
+    outbox_dir: Path,
+    *,
+    settings: StructureSettings | None = None,
+    config_dir: Path = CONFIG_DIR,
+    as_of: datetime | None = None,
+) -> list[tuple[str, PackageOutcome | PackageProblem]]:
+    """Each month's package, its outcome or what stopped it; the partner's configuration is
+    read and its structures built once for all the months (a backfill makes hundreds)."""
     settings = settings or StructureSettings()
     partner = load_partner(partner_code, config_dir, settings)
     adapter = delivery_adapter(partner.delivery_adapter, outbox_dir)
-    return produce_package(con, partner, month, adapter, settings=settings, as_of=as_of)
+    structures = partner_structures(partner, settings)
+    results: list[tuple[str, PackageOutcome | PackageProblem]] = []
+    for month in months:
+        try:
+            outcome = produce_package(
+                con, partner, month, adapter, settings=settings, as_of=as_of,
+                structures=structures,
+            )  # fmt: skip
+        except PACKAGE_PROBLEMS as problem:
+            results.append((month, problem))
+        else:
+            results.append((month, outcome))
+    return results
 
 
 def produce_package(
@@ -154,15 +193,17 @@ def produce_package(
     *,
     settings: StructureSettings | None = None,
     as_of: datetime | None = None,
+    structures: StructureMessage | None = None,
 ) -> PackageOutcome:
-    """Make the next package of (partner, month) if its tables changed, and deliver it."""
+    """Make the next package of (partner, month) if its tables changed, and deliver it.
+    `structures`: the partner's, when the caller has built them already."""
     if not isinstance(month, str) or not MONTH_PATTERN.match(month):
         raise PackageError(f"month must look like YYYY-MM, not {month!r}")
     settings = settings or StructureSettings()
     ensure_delivery_log(con)
     previous = _latest_delivery(con, partner.code, month)
     number = previous["package_number"] + 1 if previous else 1
-    structures = partner_structures(partner, settings)
+    structures = structures or partner_structures(partner, settings)
     tables = _tables(con, partner, month, number, structures, settings)
     rows = {t.table.id: t.observations.height for t in tables}
     changed = _changed_since(con, tables, previous, month)
