@@ -17,4 +17,7 @@ def crimestat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", TEST_PSEUDONYMISATION_KEY)
     monkeypatch.delenv("CRIMESTAT_DEMO", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    # Test landings are a few rows a month: starting worker processes would cost more than it
+    # saves. test_ingestion_runs loads with workers on purpose.
+    monkeypatch.setenv("CRIMESTAT_INGESTION_WORKERS", "1")
     return home

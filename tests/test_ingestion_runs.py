@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +20,7 @@ from landing_files import INCIDENT, MONTHS, land_three_months, write_incidents
 
 from crimestat.settings import load_settings
 from ingestion.contracts import ALL_RAW_TABLES
-from ingestion.loading import load_partition
+from ingestion.loading import load_partition, load_partitions
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -121,7 +122,30 @@ def test_loading_twice_equals_loading_once(crimestat_home: Path) -> None:
         assert frame.equals(twice[name]), name
 
 
-# argv: module whose warehouse connections die at commit, its load function, register, month.
+def test_worker_processes_load_what_one_process_loads(crimestat_home: Path) -> None:
+    landing = crimestat_home / "landing"
+    land_three_months(landing)
+    cut = landing / "incidents/2022-02/incidents_2022-02-20.csv.gz"
+    cut.write_bytes(cut.read_bytes()[:-30])
+    settings = load_settings()
+    snapshots, failures = [], []
+    for workers in (1, 2):
+        settings.warehouse_path.unlink(missing_ok=True)
+        reports = list(load_partitions(
+            "incidents", MONTHS, replace(settings, ingestion_workers=workers)))  # fmt: skip
+        assert tuple(r.partition for r in reports) == MONTHS
+        failures.append([str(f) for r in reports for f in r.failures])
+        snapshots.append(raw_snapshot(settings.warehouse_path))
+    # The unreadable file's error comes back from its worker process whole.
+    assert failures[0] == failures[1] and len(failures[1]) == 1
+    assert "incidents_2022-02-20.csv.gz: gzip stream is truncated" in failures[1][0]
+    for name, frame in snapshots[0].items():
+        assert frame.equals(snapshots[1][name]), name
+    assert snapshots[1]["incident_versions"].height == 25
+
+
+# argv: module of the load function, the function, register, month. Every warehouse connection
+# the process opens dies at its commit.
 KILL_AT_COMMIT = textwrap.dedent(
     """
     import importlib, os, signal, sys
@@ -140,13 +164,15 @@ KILL_AT_COMMIT = textwrap.dedent(
         def __getattr__(self, name):
             return getattr(self._con, name)
 
+    opened_connection = warehouse.warehouse_connection
+
     @contextmanager
     def dying_connection(path, **kwargs):
-        with warehouse.warehouse_connection(path, **kwargs) as con:
+        with opened_connection(path, **kwargs) as con:
             yield DiesAtCommit(con)
 
+    warehouse.warehouse_connection = dying_connection
     module = importlib.import_module(sys.argv[1])
-    module.warehouse_connection = dying_connection
     getattr(module, sys.argv[2])(sys.argv[3], sys.argv[4], load_settings())
     """
 )
