@@ -30,12 +30,10 @@ from pathlib import Path
 
 from benchmarks.dagster_steps import step_profile
 from benchmarks.landing_cache import cached_registers, link_months, span_months
-from benchmarks.measuring import write_report
+from benchmarks.measuring import RESULTS, write_report
 from benchmarks.process_tree import measure
 from benchmarks.report import environment, markdown
 
-PROJECT = Path(__file__).resolve().parent.parent
-RESULTS = PROJECT / "benchmarks" / "results"
 DATAFLOWS = ("CRIM_OFF_CAT", "CRIM_JUST", "EJ_XB_CONV")
 CRIMESTAT = [sys.executable, "-m", "crimestat.cli"]
 

@@ -34,10 +34,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from benchmarks.measuring import machine, peak_rss_mb, write_report  # noqa: E402
+from benchmarks.measuring import RESULTS, machine, peak_rss_mb, write_report  # noqa: E402
 from crimestat.settings import load_settings  # noqa: E402
 
-RESULTS = PROJECT / "benchmarks" / "results" / "database_pull.json"
+RESULT_FILE = RESULTS / "database_pull.json"
 START = "2021-01"
 MONTHS = 12
 # Incident versions per year at scale 1 are about 578,000 (calibrated generator); a margin
@@ -165,7 +165,7 @@ def main() -> None:
         "loading_into_postgresql": seeding,
         "runs": runs,
     }
-    write_report(RESULTS, report, markdown)
+    write_report(RESULT_FILE, report, markdown)
 
 
 def markdown(report: dict) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+RESULTS = PROJECT / "benchmarks" / "results"
 
 
 def peak_rss_mb() -> float:
@@ -36,7 +37,17 @@ def machine() -> dict[str, object]:
         "memory_mb": round(memory_mb()),
         "python": platform.python_version(),
         "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        # Results written by earlier benchmarks are not a change to the code measured.
+        "git_dirty": bool(
+            _git(
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                f":(exclude){RESULTS.relative_to(PROJECT)}",
+            )
+        ),
     }
 
 

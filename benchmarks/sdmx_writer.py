@@ -34,7 +34,7 @@ import polars as pl
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from benchmarks.measuring import machine, memory_mb, peak_rss_mb, write_report  # noqa: E402
+from benchmarks.measuring import RESULTS, machine, memory_mb, peak_rss_mb, write_report  # noqa: E402
 from sdmx_export.layout import DsdLayout  # noqa: E402
 from sdmx_export.structures import build_structures, dataflow  # noqa: E402
 from sdmx_export.writers import (  # noqa: E402
@@ -48,7 +48,7 @@ DATAFLOW = "CRIM_JUST"
 YEARS = ("2019", "2020", "2021", "2022", "2023")
 BATCH = 100_000
 HEADER = MessageHeader("BENCHMARK", datetime(2025, 1, 1, tzinfo=UTC), "LT_IVPK")
-RESULTS = PROJECT / "benchmarks" / "results" / "sdmx_writer.json"
+RESULT_FILE = RESULTS / "sdmx_writer.json"
 WRITERS = ("streaming_structure_specific", "streaming_generic", "streaming_csv", "sdmx1")
 
 
@@ -223,7 +223,7 @@ def main() -> None:
         "sdmx1_extrapolated_from_sample": estimate,
         "speedup_structure_specific": speedups,
     }
-    write_report(RESULTS, report, markdown)
+    write_report(RESULT_FILE, report, markdown)
 
 
 def markdown(report: dict) -> str:
