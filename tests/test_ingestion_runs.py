@@ -145,13 +145,12 @@ def test_worker_processes_load_what_one_process_loads(crimestat_home: Path) -> N
 
 
 # argv: module of the load function, the function, register, month. Every warehouse connection
-# the process opens dies at its commit.
+# the process opens through its settings dies at its commit.
 KILL_AT_COMMIT = textwrap.dedent(
     """
     import importlib, os, signal, sys
     from contextlib import contextmanager
-    from crimestat.settings import load_settings
-    from ingestion import warehouse
+    from crimestat.settings import Settings, load_settings
 
     class DiesAtCommit:
         # The process is killed when the partition's transaction is about to commit.
@@ -164,14 +163,14 @@ KILL_AT_COMMIT = textwrap.dedent(
         def __getattr__(self, name):
             return getattr(self._con, name)
 
-    opened_connection = warehouse.warehouse_connection
+    opened_warehouse = Settings.warehouse
 
     @contextmanager
-    def dying_connection(path, **kwargs):
-        with opened_connection(path, **kwargs) as con:
+    def dying_warehouse(self, **options):
+        with opened_warehouse(self, **options) as con:
             yield DiesAtCommit(con)
 
-    warehouse.warehouse_connection = dying_connection
+    Settings.warehouse = dying_warehouse
     module = importlib.import_module(sys.argv[1])
     getattr(module, sys.argv[2])(sys.argv[3], sys.argv[4], load_settings())
     """
