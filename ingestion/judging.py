@@ -16,6 +16,7 @@ from ingestion.validation import (
     first_broken_rule,
     mark_duplicates,
     message,
+    shown,
     typed_columns,
 )
 
@@ -74,12 +75,19 @@ def not_before(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
     return later.is_not_null() & earlier.is_not_null() & (later < earlier)
 
 
-def date_order_rule(field: str, later: pl.Expr, earlier: pl.Expr, what: str) -> Rule:
+def date_order_rule(
+    field: str, later: pl.Expr, earlier: pl.Expr, what: str, *, show_earlier: bool = True
+) -> Rule:
+    """`later` must not fall before `earlier`; `show_earlier=False` when `earlier` is a
+    personal field (birth_date): the reason then names it without its value."""
+    shown_earlier = (
+        [f" is before {what} ", earlier.cast(pl.String)] if show_earlier else [f" is before {what}"]
+    )
     return Rule(
         field,
         "impossible_date",
         not_before(later, earlier),
-        message(f"{field} ", later.cast(pl.String), f" is before {what} ", earlier.cast(pl.String)),
+        message(f"{field} ", later.cast(pl.String), *shown_earlier),
     )
 
 
@@ -91,5 +99,9 @@ def too_old_rule(field: Field, floor: str) -> Rule:
         field.name,
         "impossible_date",
         value.is_not_null() & (value.cast(pl.Date) < floor_value),
-        message(f"{field.name} ", value.cast(pl.String), f" is before {floor}"),
+        message(
+            f"{field.name} ",
+            shown(field, quote=False, value=value.cast(pl.String)),
+            f" is before {floor}",
+        ),
     )

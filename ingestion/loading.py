@@ -36,7 +36,6 @@ from ingestion.contracts import (
 )
 from ingestion.errors import PartitionLoadError, UnreadableFile
 from ingestion.landing import file_sha256, landing_label
-from ingestion.pseudonymisation import scrub_personal_codes
 from ingestion.records import FileRecords
 from ingestion.registers import REGISTER_MODULES
 from ingestion.warehouse import ensure_raw_schema, transaction
@@ -125,18 +124,13 @@ def prepare_partition(
         judged_quarantine = pl.DataFrame()
     else:
         tables, judged_quarantine = module.raw_tables(rows, settings)
-    secret = settings.pseudonymisation_key
     quarantine = (
         pl.concat([r.rejected for r in readable] + [judged_quarantine], how="diagonal_relaxed")
         if readable
         else pl.DataFrame(schema={"_file": pl.String, "_line": pl.Int64})
     )
-    if quarantine.height:
-        quarantine = quarantine.with_columns(
-            pl.col("record").map_elements(
-                lambda text: scrub_personal_codes(text, secret), return_dtype=pl.String
-            ),
-        )
+    # Nothing of a person past the door: the one masking, for files and databases alike.
+    quarantine = module.masked_quarantine(quarantine)
     loaded_lines = (
         pl.concat(
             [t.select("_file", "_line") for t in tables.values() if t.height], how="vertical"

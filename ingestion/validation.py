@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from crimestat.settings import CountryProfile
+from ingestion.pseudonymisation import MASK
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
@@ -32,6 +33,8 @@ class Field:
     codes: tuple[str, ...] | None = None
     pattern: str | None = None
     code_list_name: str | None = None  # how the reason names the code list
+    # Personal data (SPEC 4): no reason ever shows the value, only the field's name.
+    personal: bool = False
 
     def typed(self) -> pl.Expr:
         """The column cast to its type; unparseable text becomes null (caught by a rule)."""
@@ -105,7 +108,7 @@ def contract_rules(fields: Sequence[Field]) -> list[Rule]:
             f.name,
             "malformed_value",
             f.is_malformed(),
-            message(f"{f.name} ", quoted(f.name), f" is not {f.expected()}"),
+            message(f"{f.name} ", shown(f), f" is not {f.expected()}"),
         )
         for f in fields
     ]
@@ -114,9 +117,7 @@ def contract_rules(fields: Sequence[Field]) -> list[Rule]:
             f.name,
             "unknown_code",
             pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(f.codes),
-            pl.format(
-                f"{f.name} {{}} is not in the code list{code_list_suffix(f)}", quoted(f.name)
-            ),
+            pl.format(f"{f.name} {{}} is not in the code list{code_list_suffix(f)}", shown(f)),
         )
         for f in fields
         if f.codes is not None
@@ -134,7 +135,7 @@ def below_rule(field: Field, minimum: int) -> Rule:
         field.name,
         "malformed_value",
         field.typed() < minimum,
-        message(f"{field.name} ", pl.col(field.name), f" is below {minimum}"),
+        message(f"{field.name} ", shown(field, quote=False), f" is below {minimum}"),
     )
 
 
@@ -144,7 +145,7 @@ def negative_rule(field: Field) -> Rule:
         field.name,
         "malformed_value",
         pl.col(field.name).str.starts_with("-"),
-        message(f"{field.name} ", pl.col(field.name), " is negative"),
+        message(f"{field.name} ", shown(field, quote=False), " is negative"),
     )
 
 
@@ -165,8 +166,14 @@ def code_list_suffix(field: Field) -> str:
     return f" ({field.code_list_name})" if field.code_list_name else ""
 
 
-def quoted(column: str) -> pl.Expr:
-    return pl.concat_str(pl.lit("'"), pl.col(column), pl.lit("'"))
+def shown(field: Field, *, quote: bool = True, value: pl.Expr | None = None) -> pl.Expr:
+    """How a reason shows the field's value (`value`, default its text): quoted, unless the
+    field is personal, whose value no reason may repeat (it would land in raw.quarantine)."""
+    if field.personal:
+        return pl.lit(MASK)
+    if value is None:
+        value = pl.col(field.name)
+    return pl.concat_str(pl.lit("'"), value, pl.lit("'")) if quote else value
 
 
 def typed_columns(fields: Sequence[Field]) -> list[pl.Expr]:

@@ -16,7 +16,7 @@ import polars as pl
 from crimestat.settings import Settings
 from ingestion import contracts as c
 from ingestion.judging import Contract, date_order_rule, judge, too_old_rule
-from ingestion.pseudonymisation import person_key
+from ingestion.pseudonymisation import holds_personal_digits, mask_quarantine, person_key
 from ingestion.records import FileRecords, read_json_lines
 from ingestion.reference import load_code_lists
 from ingestion.validation import Field, Rule, below_rule, negative_rule
@@ -24,6 +24,10 @@ from ingestion.validation import Field, Rule, below_rule, negative_rule
 REGISTER = "convictions"
 OLDEST_DATE = "1900-01-01"
 OFFENCE_CODE = re.compile(c.OFFENCE_CODE_PATTERN)
+PERSONAL_FIELDS = ("person_code", "birth_date")
+# Free-text fields (no code list, no pattern) where a personal code typed by mistake would
+# otherwise be loaded as is.
+FREE_TEXT_FIELDS = ("conviction_id", "court_code")
 OFFENCE_DTYPE = pl.List(
     pl.Struct({"offence_code": pl.String, "attempt": pl.Boolean, "is_main": pl.Boolean})
 )
@@ -71,8 +75,8 @@ def contract(settings: Settings) -> Contract:
         Field("conviction_id", mandatory=True),
         Field("version", "integer", mandatory=True),
         Field("written_at", "timestamp", mandatory=True),
-        Field("person_code", mandatory=True, pattern=rf"^[0-9]{{{length}}}$"),
-        Field("birth_date", "date", mandatory=True),
+        Field("person_code", mandatory=True, pattern=rf"^[0-9]{{{length}}}$", personal=True),
+        Field("birth_date", "date", mandatory=True, personal=True),
         Field("sex", mandatory=True, codes=c.SEXES),
         Field("citizenship", codes=citizenships, code_list_name="ISO 3166-1 alpha-2 or XX"),
         Field("court_code", mandatory=True),
@@ -103,6 +107,17 @@ def contract(settings: Settings) -> Contract:
                 ~pl.col("_check_digit_ok"),
                 pl.lit("person_code check digit does not match"),
             ),
+            *[
+                Rule(
+                    name,
+                    "malformed_value",
+                    pl.col(name)
+                    .map_elements(holds_personal_digits, return_dtype=pl.Boolean)
+                    .fill_null(False),
+                    pl.lit(f"{name} holds a number shaped like a personal code (masked)"),
+                )
+                for name in FREE_TEXT_FIELDS
+            ],
             below_rule(f["version"], 1),
             below_rule(f["sentence_months"], 0),
             negative_rule(f["fine_eur"]),
@@ -110,7 +125,9 @@ def contract(settings: Settings) -> Contract:
                 too_old_rule(f[name], OLDEST_DATE)
                 for name in ("written_at", "birth_date", "judgment_at", "final_at")
             ],
-            date_order_rule("judgment_at", judgment, f["birth_date"].typed(), "birth_date"),
+            date_order_rule(
+                "judgment_at", judgment, f["birth_date"].typed(), "birth_date", show_earlier=False
+            ),
             date_order_rule("final_at", f["final_at"].typed(), judgment, "judgment_at"),
             date_order_rule(
                 "written_at", f["written_at"].typed().cast(pl.Date), judgment, "judgment_at"
@@ -133,6 +150,14 @@ def contract(settings: Settings) -> Contract:
 
     return Contract(
         fields, key=("conviction_id", "version"), extra_rules=rules, normalise=normalise
+    )
+
+
+def masked_quarantine(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """Refused conviction records keep only the contract's non-personal fields (see
+    pseudonymisation.private_json_record); dropped fields are named in the reason."""
+    return mask_quarantine(
+        quarantine, c.CONVICTION_FIELDS, PERSONAL_FIELDS, c.CONVICTION_OFFENCE_FIELDS
     )
 
 
