@@ -153,6 +153,19 @@ def _masked_value(value: object) -> object:
     return value if masked == text else masked
 
 
+# First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str | None) -> str | None:
+    """`text` that no spreadsheet would run if a quarantine row is ever downloaded: a leading
+    formula character gets a single quote in front. Downloads neutralise cells too; this keeps
+    what is stored inert whatever later reads it."""
+    if text is None or not text.startswith(FORMULA_STARTS):
+        return text
+    return "'" + text
+
+
 def mask_quarantine(
     quarantine: pl.DataFrame,
     json_fields: Sequence[str] | None = None,
@@ -165,7 +178,7 @@ def mask_quarantine(
     `record` is rebuilt by `private_json_record` and the reason names the fields dropped. For
     every register, personal-code-shaped digits are masked in record and reason (reasons are
     built so as never to show a personal field's value; this catches a code typed into another
-    field). Quarantines are small, so row-by-row Python is fine here.
+    field), and both are made `inert`. Quarantines are small, so row-by-row Python is fine.
     """
     if not quarantine.height:
         return quarantine
@@ -181,6 +194,6 @@ def mask_quarantine(
                     dropped
                 )
     return quarantine.with_columns(
-        pl.Series("record", [mask_personal_digits(r) for r in records], dtype=pl.String),
-        pl.Series("reason", [mask_personal_digits(r) for r in reasons], dtype=pl.String),
+        pl.Series("record", [inert(mask_personal_digits(r)) for r in records], dtype=pl.String),
+        pl.Series("reason", [inert(mask_personal_digits(r)) for r in reasons], dtype=pl.String),
     )

