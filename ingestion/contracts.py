@@ -217,8 +217,10 @@ CUSTOMS_SEIZURES = RawTable(
 )
 
 # Rows that failed their contract: nothing is dropped silently. `rule` is the contract rule the
-# row broke (one of QUARANTINE_RULES), `reason` says it for a person with the offending value,
-# `record` is the row as read, as JSON, with the personal code already replaced by its hash.
+# row broke (one of QUARANTINE_RULES), `reason` says it for a person with the offending value
+# (never the value of a personal field), `record` is what may be kept of the row as read: the
+# line of a CSV register, the contract's non-personal fields of a conviction (JSON), with
+# personal-code-shaped digits masked everywhere (ingestion/pseudonymisation.mask_quarantine).
 QUARANTINE = RawTable(
     "quarantine",
     (
