@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboards import data, i18n
 from dashboards.maps import Legend
+from sdmx_export.csv_safety import neutralise
 
 LANGUAGE_KEY = "language"
 PUBLIC_KEY = "public_mode"
@@ -54,9 +55,16 @@ def year_picker(years: Sequence[int], key: str) -> int | None:
     return st.selectbox(t("year"), years, key=key)
 
 
+def dataframe(frame: pl.DataFrame) -> None:
+    """A table as it is. Text cells that a spreadsheet would take for a formula are shown
+    neutralised (sdmx_export.csv_safety), so the table's own CSV export is safe too."""
+    st.dataframe(neutralise(frame), hide_index=True, width="stretch")
+
+
 def table(frame: pl.DataFrame, columns: dict[str, str], name: str) -> None:
-    """A table with translated headers and its CSV download (same headers, UTF-8)."""
-    shown = frame.select(list(columns)).rename({c: t(k) for c, k in columns.items()})
+    """A table with translated headers and its CSV download (same headers, UTF-8), text
+    cells neutralised against formula injection in both."""
+    shown = neutralise(frame.select(list(columns)).rename({c: t(k) for c, k in columns.items()}))
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         t("download_csv"),
