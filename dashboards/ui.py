@@ -1,5 +1,6 @@
-"""What every page shares: the language and public mode chosen in the sidebar, labels,
-tables with a CSV download, maps with their attribution and legend.
+"""What every page shares: the language and public mode (the public face, or the internal
+face's preview of it), labels, tables with a CSV download, maps with their attribution and
+legend.
 
 The sidebar widgets live in app.py and keep their values in session state under the keys
 below; pages read them through these functions, so a page never handles widget state.
@@ -14,7 +15,7 @@ import polars as pl
 import pydeck as pdk
 import streamlit as st
 
-from dashboards import data, i18n
+from dashboards import data, face, i18n
 from dashboards.maps import Legend
 from sdmx_export.csv_safety import neutralise
 
@@ -27,7 +28,9 @@ def language() -> str:
 
 
 def public_mode() -> bool:
-    return bool(st.session_state.get(PUBLIC_KEY, False))
+    """Always on the public face (chosen at launch, dashboards.face); on the internal face,
+    the sidebar's preview of what the public sees."""
+    return face.launched_public() or bool(st.session_state.get(PUBLIC_KEY, False))
 
 
 def t(key: str, **values: object) -> str:
