@@ -349,3 +349,15 @@ def test_partner_csv_label_is_neutralised(monkeypatch: pytest.MonkeyPatch) -> No
     }
     assert not any(v.startswith("=") for r in rows for v in r.values())
     assert {r["violations"] for r in rows if r["violation_type"] == "TOTAL"} >= {"4"}
+
+
+def test_map_tooltips_hold_no_markup_from_data() -> None:
+    """Map tooltips are HTML: a customs post named like markup is shown as text."""
+    from dashboards import maps
+
+    deck = maps.point_map([{"name": '<img src=x onerror="alert(1)">', "tooltip": "<b>1</b>",
+                            "lat": 54.6, "lon": 25.0, "violations": 1,
+                            "violation_type": "fuel"}])  # fmt: skip
+    spec = deck.to_json()
+    assert "<img" not in spec and "&lt;img src=x onerror=" in spec
+    assert "&lt;b&gt;1&lt;/b&gt;" in spec
