@@ -75,6 +75,7 @@ def table(frame: pl.DataFrame, columns: dict[str, str], name: str) -> None:
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download_{name}",
+        on_click="ignore",
     )
 
 
