@@ -253,13 +253,35 @@ def _dashboards_command(port: int, address: str) -> list[str]:
 ADDRESS_HELP = "Address the dashboards listen on (0.0.0.0 = every interface)."
 
 
+def _dashboards_environment(public: bool) -> dict[str, str]:
+    """The Streamlit process's environment: the face is fixed there, once (dashboards.face);
+    --public, or CRIMESTAT_DASHBOARDS_PUBLIC, makes it the public one."""
+    from dashboards.face import PUBLIC_SETTING, setting_value
+
+    environment = dict(os.environ)
+    try:
+        public = setting_value(environment.get(PUBLIC_SETTING, "")) or public
+    except ValueError as error:
+        _fail(str(error))
+    environment[PUBLIC_SETTING] = "1" if public else "0"
+    return environment
+
+
 @main.command()
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--address", default="localhost", show_default=True, help=ADDRESS_HELP)
-def dashboards(port: int, address: str) -> None:
+@click.option(
+    "--public",
+    is_flag=True,
+    help="The public face: only the public snapshot ($CRIMESTAT_HOME/serving/public), "
+    "no data quality page, nothing to switch off (also CRIMESTAT_DASHBOARDS_PUBLIC=1).",
+)
+def dashboards(port: int, address: str, public: bool) -> None:
     """Serve the dashboards on the current serving snapshot of $CRIMESTAT_HOME."""
-    click.echo(f"dashboards on http://{address}:{port}")
-    _serve([_dashboards_command(port, address)], dict(os.environ))
+    environment = _dashboards_environment(public)
+    face = "public" if environment["CRIMESTAT_DASHBOARDS_PUBLIC"] == "1" else "internal"
+    click.echo(f"{face} dashboards on http://{address}:{port}")
+    _serve([_dashboards_command(port, address)], environment)
 
 
 @main.command()

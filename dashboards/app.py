@@ -1,8 +1,12 @@
 """Entry point of the dashboards: `streamlit run dashboards/app.py` (or `crimestat dashboards`).
 
-Sets up the sidebar (language, public mode, which snapshot is shown) and the navigation.
-Public mode leaves out the data quality page, which is about the pipeline's internals, and
-makes the other pages read only disclosure-controlled person counts.
+Sets up the sidebar (language, which snapshot is shown) and the navigation.
+
+The face is chosen when the server starts (dashboards.face): the public face
+(`crimestat dashboards --public`, CRIMESTAT_DASHBOARDS_PUBLIC=1) reads only the public
+snapshot, has no data quality page and no widget that shows more. The internal face keeps a
+sidebar toggle that previews what the public sees (disclosure-controlled person counts, no
+data quality page).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards import data, i18n, ui
+from dashboards import data, face, i18n, ui
 
 VIEWS = Path(__file__).parent / "views"
 
@@ -24,7 +28,8 @@ with st.sidebar:
         format_func=i18n.LANGUAGES.__getitem__,
         key=ui.LANGUAGE_KEY,
     )
-    st.toggle(ui.t("public_mode"), key=ui.PUBLIC_KEY, help=ui.t("public_mode_help"))
+    if not face.launched_public():
+        st.toggle(ui.t("public_mode"), key=ui.PUBLIC_KEY, help=ui.t("public_mode_help"))
     snap = data.current()
     if snap is not None:
         st.caption(ui.t("snapshot", published_at=f"{data.published_at(snap):%Y-%m-%d %H:%M}"))

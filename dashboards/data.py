@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from crimestat.settings import load_settings
+from dashboards import face
 from dashboards.serving import current_snapshot
 
 UNMAPPED = "UNMAPPED"
@@ -41,8 +41,9 @@ class Snapshot:
 
 
 def current() -> Snapshot | None:
-    """The snapshot the pointer names now, or None before the first publication."""
-    path = current_snapshot(load_settings().serving_dir)
+    """The snapshot the pointer names now, or None before the first publication. The
+    public face reads only the public snapshot (dashboards.face)."""
+    path = current_snapshot(face.serving_dir())
     return Snapshot(path) if path is not None and path.is_file() else None
 
 
@@ -206,9 +207,9 @@ def solved_offences(snap: Snapshot, year: int) -> int:
 # ------------------------------------------------------------------ convictions
 
 
-def conviction_years(snap: Snapshot) -> list[int]:
+def conviction_years(snap: Snapshot, public: bool) -> list[int]:
     frame = snap.query(
-        "select distinct ref_year from serving.persons_convicted_breakdowns order by ref_year desc"
+        f"select distinct ref_year from {_breakdowns_table(public)} order by ref_year desc"
     )
     return frame["ref_year"].to_list()
 
@@ -446,5 +447,6 @@ def revisions(snap: Snapshot, release_id: str) -> pl.DataFrame | None:
 
 
 def export_path(relative_path: str) -> Path:
-    """Where an exported file lives; exports are immutable once published."""
-    return load_settings().exports_dir / relative_path
+    """Where an exported file lives; exports are immutable once published. The public face
+    reads only the public snapshot's own copies of public files."""
+    return face.files_dir() / relative_path

@@ -85,6 +85,8 @@ TEXT: dict[str, dict[str, str]] = {
         "conf_status": "Confidentiality",
         "suppressed_note": "C = confidential (fewer than {threshold} persons), "
         "D = hidden so that a confidential cell cannot be recomputed.",
+        "suppressed_note_public": "C = confidential: hidden so that no count of fewer than "
+        "{threshold} persons can be known or recomputed.",
         "persons_by_year": "Persons convicted by year",
         "violations_map": "Violations by place of detection",
         "no_points": "The snapshot has no coordinates of violations: shown by border section "
@@ -220,6 +222,8 @@ TEXT: dict[str, dict[str, str]] = {
         "conf_status": "Konfidencialumas",
         "suppressed_note": "C – konfidencialu (mažiau nei {threshold} asmenys), "
         "D – paslėpta, kad konfidencialaus langelio nebūtų galima apskaičiuoti.",
+        "suppressed_note_public": "C – konfidencialu: paslėpta, kad mažesnio nei {threshold} "
+        "asmenų skaičiaus nebūtų galima sužinoti ar apskaičiuoti.",
         "persons_by_year": "Nuteisti asmenys pagal metus",
         "violations_map": "Pažeidimai pagal nustatymo vietą",
         "no_points": "Momentinėje kopijoje nėra pažeidimų koordinačių: rodoma pagal sienos "

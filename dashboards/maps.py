@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,8 @@ def choropleth(
             "type": "Feature",
             "geometry": {"type": "Polygon", "coordinates": [list(r) for r in m.rings]},
             "properties": {
-                "name": m.name,
-                "tooltip": tooltips.get(key(m.name), ""),
+                "name": escape(m.name),
+                "tooltip": escape(tooltips.get(key(m.name), "")),
                 "fill": _colour(values.get(key(m.name)), legend),
             },
         }
@@ -180,6 +181,9 @@ def point_map(points: list[dict[str, Any]]) -> pdk.Deck:
     }  # fmt: skip
     top = max([p["violations"] for p in points] or [1])
     for point in points:
+        # The tooltip is HTML: free text (a customs post's name) must not become markup.
+        point["name"] = escape(str(point.get("name", "")))
+        point["tooltip"] = escape(str(point.get("tooltip", "")))
         point["colour"] = [*POINT_COLOURS.get(point["violation_type"], (127, 127, 127)), 200]
         point["radius"] = 2000 + 10000 * (point["violations"] / top) ** 0.5
     layers = [

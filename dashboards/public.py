@@ -14,9 +14,11 @@ is hidden. Different years and origins share no published total, so they cannot 
 other's cells.
 
 Two tables go into the snapshot: `serving.persons_convicted_breakdowns` (true values with
-CONF_STATUS, for statisticians checking what public users will see) and
-`public.persons_convicted_breakdowns` (values of cells not free removed): public mode reads
-only the latter.
+CONF_STATUS F/C/D, for statisticians checking what public users will see) and
+`public.persons_convicted_breakdowns` (values of cells not free removed, and the one flag C
+for every suppressed cell, never C vs D, as in every public output): the internal face's
+public preview reads only the latter, and the public snapshot (dashboards.public_snapshot)
+derives the same from the former.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from sdmx_export.disclosure import FREE, SECONDARY, STATUS, Dimension, Relation, protect
+from sdmx_export.disclosure import (
+    FREE,
+    PRIMARY,
+    SECONDARY,
+    STATUS,
+    Dimension,
+    Relation,
+    protect,
+)
 
 TOTAL = "TOTAL"
 UNMAPPED = "UNMAPPED"
@@ -102,12 +112,14 @@ def write_public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> list[
     protected = protect_breakdowns(mart, breakdowns(sections), threshold)
     con.register("protected_breakdowns", protected)
     hidden_removed = f"case when conf_status = '{FREE}' then persons end"
-    for schema, values in (("serving", PERSONS), ("public", hidden_removed)):
+    one_flag = f"case when conf_status = '{FREE}' then '{FREE}' else '{PRIMARY}' end"
+    for schema, values, status in (("serving", PERSONS, "conf_status"),
+                                   ("public", hidden_removed, one_flag)):  # fmt: skip
         con.execute(f"create schema if not exists {schema}")
         con.execute(
             f"create table {schema}.persons_convicted_breakdowns as "
             f"select ref_year, via_ecris, breakdown, code, position, {values} as persons, "
-            "conf_status from protected_breakdowns order by all"
+            f"{status} as conf_status from protected_breakdowns order by all"
         )
     con.unregister("protected_breakdowns")
     return ["serving.persons_convicted_breakdowns", "public.persons_convicted_breakdowns"]

@@ -1,5 +1,6 @@
-"""What every page shares: the language and public mode chosen in the sidebar, labels,
-tables with a CSV download, maps with their attribution and legend.
+"""What every page shares: the language and public mode (the public face, or the internal
+face's preview of it), labels, tables with a CSV download, maps with their attribution and
+legend.
 
 The sidebar widgets live in app.py and keep their values in session state under the keys
 below; pages read them through these functions, so a page never handles widget state.
@@ -14,8 +15,9 @@ import polars as pl
 import pydeck as pdk
 import streamlit as st
 
-from dashboards import data, i18n
+from dashboards import data, face, i18n
 from dashboards.maps import Legend
+from sdmx_export.csv_safety import neutralise
 
 LANGUAGE_KEY = "language"
 PUBLIC_KEY = "public_mode"
@@ -26,7 +28,9 @@ def language() -> str:
 
 
 def public_mode() -> bool:
-    return bool(st.session_state.get(PUBLIC_KEY, False))
+    """Always on the public face (chosen at launch, dashboards.face); on the internal face,
+    the sidebar's preview of what the public sees."""
+    return face.launched_public() or bool(st.session_state.get(PUBLIC_KEY, False))
 
 
 def t(key: str, **values: object) -> str:
@@ -54,9 +58,16 @@ def year_picker(years: Sequence[int], key: str) -> int | None:
     return st.selectbox(t("year"), years, key=key)
 
 
+def dataframe(frame: pl.DataFrame) -> None:
+    """A table as it is. Text cells that a spreadsheet would take for a formula are shown
+    neutralised (sdmx_export.csv_safety), so the table's own CSV export is safe too."""
+    st.dataframe(neutralise(frame), hide_index=True, width="stretch")
+
+
 def table(frame: pl.DataFrame, columns: dict[str, str], name: str) -> None:
-    """A table with translated headers and its CSV download (same headers, UTF-8)."""
-    shown = frame.select(list(columns)).rename({c: t(k) for c, k in columns.items()})
+    """A table with translated headers and its CSV download (same headers, UTF-8), text
+    cells neutralised against formula injection in both."""
+    shown = neutralise(frame.select(list(columns)).rename({c: t(k) for c, k in columns.items()}))
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         t("download_csv"),
@@ -64,6 +75,7 @@ def table(frame: pl.DataFrame, columns: dict[str, str], name: str) -> None:
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download_{name}",
+        on_click="ignore",
     )
 
 

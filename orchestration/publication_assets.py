@@ -5,6 +5,8 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from crimestat.settings import load_settings
+from dashboards.face import public_serving_dir
+from dashboards.public_snapshot import publish_public_snapshot
 from dashboards.serving import publish_snapshot
 from orchestration.dbt_assets import mart_asset_keys
 from orchestration.gates import require_upstream_checks_passed
@@ -18,7 +20,9 @@ SERVING_SNAPSHOT = dg.AssetKey(["serving", "snapshot"])
     deps=mart_asset_keys,
     kinds={"duckdb", "streamlit"},
     description="The dashboards' read-only copy of the marts and summaries, swapped in "
-    "atomically (serving/current.json) so the dashboards never open the warehouse.",
+    "atomically (serving/current.json) so the dashboards never open the warehouse; and the "
+    "public face's snapshot made from it (serving/public/: disclosure-controlled figures and "
+    "public release files only), swapped in the same way.",
 )
 def serving_snapshot(context: AssetExecutionContext) -> dg.MaterializeResult:
     require_upstream_checks_passed(context, SERVING_SNAPSHOT)
@@ -26,10 +30,14 @@ def serving_snapshot(context: AssetExecutionContext) -> dg.MaterializeResult:
     path = publish_snapshot(
         settings.warehouse_path, settings.serving_dir, exports_dir=settings.exports_dir
     )
+    public = publish_public_snapshot(
+        path, public_serving_dir(settings.serving_dir), exports_dir=settings.exports_dir
+    )
     return dg.MaterializeResult(
         metadata={
             "snapshot": dg.MetadataValue.path(str(path)),
             "size_mb": dg.MetadataValue.float(round(path.stat().st_size / 1e6, 2)),
+            "public_snapshot": dg.MetadataValue.path(str(public)),
         }
     )
 

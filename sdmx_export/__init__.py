@@ -17,4 +17,5 @@ Modules, one job each:
   disclosure      primary and secondary cell suppression, CONF_STATUS
   datasets        mart tables -> observations per dataflow
   releases        release tables, vintages, revisions; gated, deterministic deliveries
+  csv_safety      human-facing CSV cells neutralised against formula injection
 """

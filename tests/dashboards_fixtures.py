@@ -9,6 +9,7 @@ that public mode has something to hide: 2023 has 2 convicted women (below the th
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,16 @@ QUARANTINE = [
 ]
 
 RELEASE_FILE = "CRIM_OFF_CAT/2023/v1/CRIM_OFF_CAT_A_2023.xml"
+# Never public: Eurostat's CRIM_JUST delivery carries the true value of a confidential cell
+# (2 women convicted in 2023), and a CRIM_OFF_CAT release still under embargo.
+CONFIDENTIAL_FILE = "CRIM_JUST/2023/v1/CRIM_JUST_A_2023.xml"
+EMBARGOED_FILE = "CRIM_OFF_CAT/2024/v1/CRIM_OFF_CAT_A_2024.xml"
+TRUE_VALUE_MARK = "TRUE-VALUE-OF-A-SUPPRESSED-CELL"
+EXPORT_FILES = {
+    RELEASE_FILE: "<StructureSpecificData/>",
+    CONFIDENTIAL_FILE: f'<Obs SEX="F" OBS_VALUE="2" CONF_STATUS="C"/><!-- {TRUE_VALUE_MARK} -->',
+    EMBARGOED_FILE: "<StructureSpecificData embargoed='yes'/>",
+}
 
 
 def _at(day: str) -> str:
@@ -171,25 +182,40 @@ def write_pipeline_tables(home: Path) -> None:
             "timestamp '2024-02-15 10:00:00', 'first release'), "
             "('CRIM_OFF_CAT-2023-v2', 'CRIM_OFF_CAT', '2023', 2, "
             "timestamp '2024-05-01 00:00:00', 'final', timestamp '2024-05-15 10:00:00', "
-            "timestamp '2024-05-15 10:00:00', 'late registrations')) "
+            "timestamp '2024-05-15 10:00:00', 'late registrations'), "
+            "('CRIM_JUST-2023-v1', 'CRIM_JUST', '2023', 1, "
+            "timestamp '2024-05-01 00:00:00', 'final', timestamp '2024-05-14 10:00:00', "
+            "timestamp '2024-05-14 10:00:00', 'to Eurostat'), "
+            "('CRIM_OFF_CAT-2024-v1', 'CRIM_OFF_CAT', '2024', 1, "
+            "timestamp '2024-05-01 00:00:00', 'provisional', timestamp '2099-01-01 10:00:00', "
+            "timestamp '2024-05-10 10:00:00', 'embargoed')) "
             "as t(release_id, dataset, reference_period, vintage, as_of, status, "
             "embargo_until, published_at, notes)"
         )
-        con.execute(
-            "create table releases.release_files as select * from (values "
-            f"('CRIM_OFF_CAT-2023-v1', '{RELEASE_FILE}')) as t(release_id, relative_path)"
-        )
+        files = [("CRIM_OFF_CAT-2023-v1", RELEASE_FILE), ("CRIM_JUST-2023-v1", CONFIDENTIAL_FILE),
+                 ("CRIM_OFF_CAT-2024-v1", EMBARGOED_FILE)]  # fmt: skip
+        con.execute("create table releases.release_files (release_id varchar, "
+                    "relative_path varchar, sha256 varchar, observations bigint)")  # fmt: skip
+        con.executemany(
+            "insert into releases.release_files values (?, ?, ?, null)",
+            [(release, path, hashlib.sha256(EXPORT_FILES[path].encode()).hexdigest())
+             for release, path in files],
+        )  # fmt: skip
         con.execute(
             "create table releases.release_cells as select * from (values "
-            "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0502.NR.LT', '2023', 9.0), "
-            "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0502.NR.LT', '2023', 10.0), "
-            "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0701.NR.LT', '2023', 3.0), "
-            "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0701.NR.LT', '2023', 3.0)) "
-            "as t(release_id, series_key, time_period, obs_value)"
+            "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0502.NR.LT', '2023', 9.0, 'P', 'F'), "
+            "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0502.NR.LT', '2023', 10.0, 'A', 'F'), "
+            "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0701.NR.LT', '2023', 3.0, 'P', 'F'), "
+            "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0701.NR.LT', '2023', 3.0, 'A', 'F'), "
+            "('CRIM_JUST-2023-v1', 'A.F.TOTAL.LT', '2023', 2.0, 'A', 'C'), "
+            "('CRIM_JUST-2023-v1', 'A.M.TOTAL.LT', '2023', 10.0, 'A', 'D'), "
+            "('CRIM_OFF_CAT-2024-v1', 'A.ICCS0502.NR.LT', '2024', 3.0, 'P', 'F')) "
+            "as t(release_id, series_key, time_period, obs_value, obs_status, conf_status)"
         )
-    release_file = home / "exports" / RELEASE_FILE
-    release_file.parent.mkdir(parents=True)
-    release_file.write_text("<StructureSpecificData/>", encoding="utf-8")
+    for relative_path, content in EXPORT_FILES.items():
+        path = home / "exports" / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
 
 
 def build_warehouse(home: Path) -> Path:
@@ -219,6 +245,22 @@ def bare_copy(home: Path, target: Path) -> Path:
         con.execute("drop schema quality cascade")
         con.execute("drop schema releases cascade")
     return path
+
+
+def publish(home: Path) -> tuple[Path, Path]:
+    """Publish the internal snapshot of `home` and the public one made from it, as the
+    publication asset does."""
+    from dashboards.face import public_serving_dir
+    from dashboards.public_snapshot import publish_public_snapshot
+    from dashboards.serving import publish_snapshot
+
+    internal = publish_snapshot(
+        home / "warehouse.duckdb", home / "serving", exports_dir=home / "exports"
+    )
+    public = publish_public_snapshot(
+        internal, public_serving_dir(home / "serving"), exports_dir=home / "exports"
+    )
+    return internal, public
 
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"

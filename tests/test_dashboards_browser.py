@@ -14,6 +14,8 @@ directory and copied to $CRIMESTAT_SCREENSHOT_DIR (default var/screenshots/dashb
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import itertools
 import json
 import os
@@ -29,11 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboards_fixtures import PAGES, build_warehouse_isolated, query
+from dashboards_fixtures import (
+    CONFIDENTIAL_FILE,
+    EMBARGOED_FILE,
+    PAGES,
+    TRUE_VALUE_MARK,
+    build_warehouse_isolated,
+    publish,
+    query,
+)
 from websockets.sync.client import ClientConnection, connect
 
 from dashboards import i18n
-from dashboards.serving import publish_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,6 +69,8 @@ PAGE_STATE = """(() => {
     maps: [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"] canvas')]
       .filter(c => c.width > 0 && c.height > 0).length,
     errors: document.querySelectorAll('[data-testid="stException"], [role="dialog"]').length,
+    switches: document.querySelectorAll('input[type="checkbox"], [role="switch"]').length,
+    downloads: document.querySelectorAll('[data-testid="stDownloadButton"] button').length,
     text: document.body.innerText,
     height: Math.max(...[...document.querySelectorAll(
       '[data-testid="stMain"], [data-testid="stAppViewContainer"]')].map(e => e.scrollHeight)),
@@ -88,21 +99,32 @@ def _free_port() -> int:
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("dashboards_browser")
     build_warehouse_isolated(home)
-    publish_snapshot(home / "warehouse.duckdb", home / "serving", exports_dir=home / "exports")
+    publish(home)
     return home
 
 
 @pytest.fixture(scope="module")
 def server(home: Path) -> Iterator[str]:
+    yield from _serve(home, [])
+
+
+@pytest.fixture(scope="module")
+def public_server(home: Path) -> Iterator[str]:
+    yield from _serve(home, ["--public"])
+
+
+def _serve(home: Path, options: list[str]) -> Iterator[str]:
     """`crimestat dashboards` on a free port; SIGTERM at the end, which it passes on to
     Streamlit as an interrupt (checked: it exits 0)."""
     port = _free_port()
-    log = (home / "dashboards.log").open("w")
+    log_path = home / f"dashboards{''.join(options)}.log"
+    log = log_path.open("w")
+    environment = {**os.environ, "CRIMESTAT_HOME": str(home)}
+    environment.pop("CRIMESTAT_DASHBOARDS_PUBLIC", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "crimestat.cli", "dashboards", "--port", str(port),
-         "--address", "127.0.0.1"],
-        env={**os.environ, "CRIMESTAT_HOME": str(home)},
-        stdout=log, stderr=subprocess.STDOUT,
+         "--address", "127.0.0.1", *options],
+        env=environment, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -115,14 +137,14 @@ def server(home: Path) -> Iterator[str]:
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((home / "dashboards.log").read_text())
+                raise RuntimeError(log_path.read_text())
             time.sleep(0.5)
         yield url
     finally:
         process.send_signal(signal.SIGTERM)
         returncode = process.wait(timeout=120)
         log.close()
-    assert returncode == 0, (home / "dashboards.log").read_text()
+    assert returncode == 0, log_path.read_text()
 
 
 class Browser:
@@ -195,6 +217,30 @@ class Browser:
         time.sleep(1.5)
         shot = self.call("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
+
+    def download_all(self, folder: Path, count: int) -> list[Path]:
+        """Click every download button of the page, one after the other, and return the
+        files Chromium saved."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(folder))
+        saved: list[Path] = []
+        click = "document.querySelectorAll('[data-testid=\"stDownloadButton\"] button')[{}].click()"
+        for index in range(count):
+            deadline = time.monotonic() + 60
+            clicked_at = 0.0
+            while True:
+                done = [p for p in folder.iterdir() if not p.name.endswith(".crdownload")]
+                if len(done) > len(saved) and not any(folder.glob("*.crdownload")):
+                    break
+                assert time.monotonic() < deadline, f"download {index} did not arrive"
+                # Click once the page is idle, and again if nothing came (a rerun can
+                # replace the button while it is clicked).
+                if time.monotonic() - clicked_at > 15 and self.state()["script"] == "notRunning":
+                    self.call("Runtime.evaluate", expression=click.format(index))
+                    clicked_at = time.monotonic()
+                time.sleep(0.2)
+            saved = done
+        return saved
 
     def close(self) -> None:
         self.process.terminate()
@@ -284,3 +330,48 @@ def test_page_renders_in_chromium(
         for heading in ("calendar", "vintages", "downloads", "revisions"):
             assert i18n.text(heading, "lt") in state["text"]
     assert shot.stat().st_size > 20_000
+    assert state["switches"] >= 1  # the statisticians' preview of the public view
+
+
+PUBLIC_PAGES = [p for p in PAGES if p != "quality"]
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_public_page_and_downloads_in_chromium(
+    page: str, public_server: str, browser: Browser, tmp_path: Path
+) -> None:
+    """`crimestat dashboards --public`: every page renders, has no control that could
+    show more, and every file it offers for download holds no suppressed value (a cell
+    flagged C has no value; no D flag; no confidential or embargoed delivery)."""
+    title = i18n.text(TITLES[page], "lt")
+    state = browser.open(f"{public_server}/{'' if page == 'overview' else page}",
+                         lambda s: s["title"] == title)  # fmt: skip
+    assert state["errors"] == 0 and "Traceback" not in state["text"], state["text"][:2000]
+    assert state["switches"] == 0, "a control on the public face"
+    assert i18n.text("page_quality", "lt") not in state["text"]
+    assert state["downloads"] > 0 or page == "overview"  # the overview has no table
+    files = browser.download_all(tmp_path / "downloads", state["downloads"])
+    assert len(files) == state["downloads"]
+    persons, flag = i18n.text("persons", "lt"), i18n.text("conf_status", "lt")
+    flagged = 0
+    for file in files:
+        content = file.read_bytes()
+        assert TRUE_VALUE_MARK.encode() not in content, file.name
+        assert file.name not in (Path(CONFIDENTIAL_FILE).name, Path(EMBARGOED_FILE).name)
+        if file.suffix != ".csv":
+            continue
+        for row in csv.DictReader(io.StringIO(content.decode("utf-8"))):
+            if flag in row:
+                assert row[flag] in ("F", "C"), (file.name, row)
+                if row[flag] == "C":
+                    flagged += 1
+                    assert row[persons] == "C", (file.name, row)
+    if page == "convictions":
+        assert flagged > 0  # the latest year has persons below the threshold
+
+
+def test_public_face_has_no_quality_page_in_chromium(public_server: str, browser: Browser) -> None:
+    title = i18n.text("page_overview", "lt")
+    state = browser.open(f"{public_server}/quality", lambda s: s["title"] is not None)
+    assert state["title"] != i18n.text("page_quality", "lt")
+    assert state["title"] == title or state["errors"] > 0

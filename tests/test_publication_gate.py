@@ -57,6 +57,7 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
     assert "serving/snapshot not published: blocking checks failed" in message
     assert "on marts/unmapped_offence_codes failed" in message
     assert not (settings.serving_dir / "current.json").exists()
+    assert not (settings.serving_dir / "public" / "current.json").exists()
 
 
 def alerts(log: Path) -> list[dict]:
@@ -106,4 +107,6 @@ def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None
     published = {k.to_user_string() for o in outcomes for k in o.step.keys}
     assert "serving/snapshot" in published
     assert (settings.serving_dir / "current.json").exists()
+    # The same gated asset publishes the public face's snapshot.
+    assert (settings.serving_dir / "public" / "current.json").exists()
     assert alerts(settings.alert_log_path) == []  # warnings alert nobody

@@ -20,7 +20,7 @@ BREAKDOWNS = ("sex", "age_group", "citizen_group", "sanction", "iccs_section")
 snap = snapshot()
 public = public_mode()
 st.title(t("page_convictions"))
-year = year_picker(data.conviction_years(snap), key="convictions_year")
+year = year_picker(data.conviction_years(snap, public), key="convictions_year")
 if year is None:
     st.stop()
 threshold = data.disclosure_threshold(snap)
@@ -68,7 +68,7 @@ for via_ecris in (False, True):
                  "conf_status": "conf_status"},
                 name=f"persons_convicted_{origin}_{breakdown}_{year}",
             )  # fmt: skip
-    st.caption(t("suppressed_note", threshold=threshold))
+    st.caption(t("suppressed_note_public" if public else "suppressed_note", threshold=threshold))
 
     by_year = data.persons_by_year(snap, via_ecris, public)
     st.subheader(t("persons_by_year"))

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.ui import bar_chart, label, snapshot, t, table
+from dashboards.ui import bar_chart, dataframe, label, snapshot, t, table
 
 snap = snapshot()
 st.title(t("page_quality"))
@@ -30,7 +30,7 @@ else:
         passed, failed = st.columns(2)
         passed.metric(t("checks_passed"), int(checks["success"].sum()))
         failed.metric(t("checks_failed"), int((~checks["success"]).sum()))
-    st.dataframe(checks, hide_index=True, width="stretch")
+    dataframe(checks)
 
 st.subheader(t("freshness"))
 fresh = data.freshness(snap)
@@ -47,7 +47,7 @@ else:
     st.info(t("no_file_loads"))
 status = data.freshness_status(snap)
 if status is not None:
-    st.dataframe(status, hide_index=True, width="stretch")
+    dataframe(status)
 
 st.subheader(t("quarantine"))
 by_rule = data.quarantine_by_rule(snap)
@@ -73,6 +73,6 @@ else:
 st.subheader(t("unmapped_codes"))
 unmapped = data.unmapped_codes(snap)
 if unmapped.height:
-    st.dataframe(unmapped, hide_index=True, width="stretch")
+    dataframe(unmapped)
 else:
     st.success(t("no_unmapped_codes"))

@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.ui import snapshot, t, table
+from dashboards.ui import dataframe, snapshot, t, table
 
 snap = snapshot()
 st.title(t("page_releases"))
@@ -38,7 +38,7 @@ def _files(frame: pl.DataFrame) -> None:
     if not frame.height:
         st.info(t("no_files"))
         return
-    st.dataframe(frame, hide_index=True, width="stretch")
+    dataframe(frame)
     for index, relative_path in enumerate(frame["relative_path"]):
         _download(relative_path, index)
 
@@ -55,7 +55,7 @@ if releases is None or not releases.height:
 missing = [c for c in data.RELEASE_COLUMNS if c not in releases.columns]
 if missing:
     st.warning(t("release_columns_missing", columns=", ".join(missing)))
-    st.dataframe(releases, hide_index=True, width="stretch")
+    dataframe(releases)
     st.stop()
 
 st.subheader(t("calendar"))

@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from sdmx_export.code_labels import CODE_LABELS
+from sdmx_export.csv_safety import neutralise
 from sdmx_export.datasets import roll_up
 from sdmx_export.disclosure import (
     DEFAULT_THRESHOLD,
@@ -130,7 +131,8 @@ def labelled_table(
     observations: pl.DataFrame, table: AgreedTable, language: str, settings: StructureSettings
 ) -> LabelledTable:
     """The CSV frame: ref_month, per breakdown its code and label, the measure, and
-    conf_status when disclosure control applies (suppressed values are empty)."""
+    conf_status when disclosure control applies (suppressed values are empty). People open
+    it in a spreadsheet: text cells that would start a formula are neutralised."""
     columns: list[pl.Expr] = [pl.col("TIME_PERIOD").alias(PERIOD_COLUMN)]
     fallbacks: dict[str, list[str]] = {}
     for breakdown in table.breakdowns:
@@ -148,7 +150,7 @@ def labelled_table(
     columns.append(pl.col("OBS_VALUE").alias(table.measure))
     if table.disclosure_control:
         columns.append(pl.col("CONF_STATUS").alias(CONF_COLUMN))
-    return LabelledTable(observations.select(columns), fallbacks)
+    return LabelledTable(neutralise(observations.select(columns)), fallbacks)
 
 
 def _labels(
