@@ -447,6 +447,42 @@ def validate(file: Path, structures_file: Path | None) -> None:
 
 
 @main.command()
+@click.option("--register", required=True, type=click.Choice(["incidents", "convictions",
+              "customs"]), help="Register the files were loaded for.")  # fmt: skip
+@click.option("--file", "files", required=True, multiple=True, metavar="NAME",
+              help="Loaded file (or database batch) to remove, as named in raw.file_loads "
+                   "(e.g. incidents/2023-01/incidents_2023-01-05.csv.gz); repeatable.")  # fmt: skip
+def forget(register: str, files: tuple[str, ...]) -> None:
+    """Remove the versions of loaded files from the warehouse, on purpose: the only way rows
+    leave it (a reload never drops rows of files that are gone). All or nothing; what was
+    removed is printed, kept in raw.file_load_history and logged under $CRIMESTAT_HOME/logs."""
+    from ingestion.loading import forget_files
+
+    settings = load_settings()
+    if not settings.warehouse_path.exists():
+        _fail(f"no warehouse at {settings.warehouse_path}")
+    try:
+        with settings.warehouse() as con:
+            removed = forget_files(con, register, files)
+    except KeyError as error:
+        _fail(f"{error.args[0]}; nothing was removed")
+    record = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "register": register,
+        "user": os.environ.get("USER", ""),
+        "removed": removed,
+    }
+    log_path = settings.home / "logs" / "forget.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a") as log:
+        log.write(json.dumps(record) + "\n")
+    for name, tables in removed.items():
+        counts = ", ".join(f"{table} {rows}" for table, rows in tables.items() if rows)
+        click.echo(f"forgot {register} {name}: {counts or 'no rows'}")
+    click.echo(f"logged in {log_path}")
+
+
+@main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 def backup(directory: Path) -> None:
     """Back up $CRIMESTAT_HOME (warehouse, exports, outbox, Dagster instance, quality results)

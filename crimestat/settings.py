@@ -79,6 +79,20 @@ class SmtpSettings:
         return f"SmtpSettings(host={self.host!r}, port={self.port}, recipients={self.recipients})"
 
 
+DEFAULT_MAX_LINE_BYTES = 64 * 1024
+
+
+def _max_line_bytes() -> int:
+    """CRIMESTAT_MAX_LINE_BYTES: a landing line longer than this is quarantined with its first
+    bytes only (a damaged or hostile file cannot fill memory or the quarantine)."""
+    value = os.environ.get("CRIMESTAT_MAX_LINE_BYTES", str(DEFAULT_MAX_LINE_BYTES)).strip()
+    if not value.isdigit() or int(value) < 1024:
+        raise SettingsError(
+            f"CRIMESTAT_MAX_LINE_BYTES must be a whole number of bytes >= 1024, got {value!r}"
+        )
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -99,6 +113,8 @@ class Settings:
     # DuckDB's buffer memory per connection (dbt's included); beyond it DuckDB spills to disk,
     # so the pipeline's memory stays bounded whatever the data's size.
     duckdb_memory_limit: str = "1GB"
+    # Longest landing line kept whole (CRIMESTAT_MAX_LINE_BYTES, read when settings are made).
+    max_line_bytes: int = field(default_factory=_max_line_bytes)
 
     def warehouse(self, **options: Any) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A connection to the warehouse with this deployment's memory limit (options:

@@ -235,8 +235,9 @@ QUARANTINE = RawTable(
     ),
 )
 
-# One row per landing file loaded: rows read = rows loaded + rows quarantined is checked
-# against the tables themselves by an asset check.
+# One row per landing file (or database pull batch) whose rows are in the warehouse now, keyed
+# by its name (`_file`): rows read = rows loaded + rows quarantined is checked against the
+# tables themselves by an asset check. Earlier contents of the same name: FILE_LOAD_HISTORY.
 FILE_LOADS = RawTable(
     "file_loads",
     (
@@ -248,6 +249,19 @@ FILE_LOADS = RawTable(
         ("rows_loaded", "integer not null"),
         ("rows_quarantined", "integer not null"),
         ("loaded_at", "timestamp not null"),
+    ),
+)
+
+# Loads that are no longer current: a landing file re-delivered with other bytes (`replaced`,
+# its rows were swapped for the new content's) or removed on purpose by `crimestat forget`
+# (`forgotten`). The FILE_LOADS row as it was, and when and why it stopped being current.
+FILE_LOAD_HISTORY = RawTable(
+    "file_load_history",
+    (
+        *FILE_LOADS.columns,
+        ("superseded_at", "timestamp not null"),
+        ("superseded_how", "varchar not null"),  # replaced or forgotten
+        ("superseded_by_sha256", "varchar"),  # the content that replaced it
     ),
 )
 
@@ -273,7 +287,7 @@ RAW_TABLES_BY_REGISTER: dict[str, tuple[RawTable, ...]] = {
 }
 ALL_RAW_TABLES = (
     INCIDENT_VERSIONS, CONVICTION_VERSIONS, CONVICTION_OFFENCES, CUSTOMS_VIOLATION_VERSIONS,
-    CUSTOMS_SEIZURES, QUARANTINE, FILE_LOADS, SOURCE_WATERMARKS,
+    CUSTOMS_SEIZURES, QUARANTINE, FILE_LOADS, SOURCE_WATERMARKS, FILE_LOAD_HISTORY,
 )  # fmt: skip
 
 

@@ -16,6 +16,22 @@ class UnreadableFile(Exception):
         return UnreadableFile, (self.file, self.problem)
 
 
+class InsertError(Exception):
+    """A value a raw table cannot hold reached the insert (a contract rule missed it): the
+    month's transaction is rolled back, and the message names the file, line and field."""
+
+    def __init__(self, table: str, where: str, cause: Exception) -> None:
+        first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else repr(cause)
+        super().__init__(
+            f"{table}: {where}; nothing of the month was written (database said: {first_line})"
+        )
+        self.table = table
+        self.where = where
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, Exception]]:
+        return InsertError, (self.table, self.where, Exception(str(self)))
+
+
 class PartitionLoadError(Exception):
     """Some files of a partition could not be read; the readable ones were loaded."""
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import polars as pl
 
@@ -16,6 +17,7 @@ from ingestion.validation import (
     first_broken_rule,
     mark_duplicates,
     message,
+    range_rules,
     shown,
     typed_columns,
 )
@@ -35,8 +37,15 @@ class Contract:
     def by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 
+    # The load time that dates may not lie (more than a day) after.
+    loaded_at: datetime = field(default_factory=datetime.now)
+
     def rules(self) -> list[Rule]:
-        return contract_rules(self.fields) + self.extra_rules(self.by_name)
+        return (
+            contract_rules(self.fields)
+            + self.extra_rules(self.by_name)
+            + range_rules(self.fields, self.loaded_at)
+        )
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,12 @@ def judge(records: pl.DataFrame, contract: Contract, keep_text: Sequence[str] = 
         contract.key,
         "(" + ", ".join(contract.key) + ")",
     )
+    # `_text` stays with valid rows until they are written: a row found to repeat a version
+    # already in the warehouse goes to quarantine with it (ingestion/loading.py).
     valid = judged.filter(pl.col("_rule").is_null()).select(
         "_file",
         "_line",
+        "_text",
         *[pl.col(c).alias(f"_text_{c}") for c in keep_text],
         *typed_columns(contract.fields),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingestion.decoding import DecodedLines, decode_lines, read_landing_bytes
+from ingestion.decoding import DecodedLines, read_lines
 from ingestion.errors import UnreadableFile
 
 QUARANTINE_COLUMNS = {
@@ -34,6 +34,8 @@ class FileRecords:
     label: str
     rows: pl.DataFrame
     rejected: pl.DataFrame
+    # SHA-256 of the bytes parsed (a landing file's as read, a database batch's as rendered).
+    sha256: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -56,7 +58,11 @@ def rejected_lines(label: str, entries: Sequence[tuple[int, str, str, str]]) -> 
 
 
 def _undecodable(lines: DecodedLines) -> list[tuple[int, str, str, str]]:
-    return [(n, "broken_encoding", problem, text) for n, text, problem in lines.undecodable]
+    """Lines that never became text records: undecodable, or longer than the limit (these
+    keep only their first bytes)."""
+    return [(n, "broken_encoding", problem, text) for n, text, problem in lines.undecodable] + [
+        (n, "malformed_value", problem, text) for n, text, problem in lines.too_long
+    ]
 
 
 def read_delimited(
@@ -67,9 +73,10 @@ def read_delimited(
     encoding: str,
     separator: str,
     max_undecodable_share: float,
+    max_line_bytes: int,
 ) -> FileRecords:
     """A header-led delimited file; its header must name every contract column."""
-    lines = decode_lines(read_landing_bytes(path, label), encoding, label, max_undecodable_share)
+    lines = read_lines(path, label, encoding, max_undecodable_share, max_line_bytes)
     if not lines.numbers or lines.numbers[0] != 1:
         raise UnreadableFile(label, "the header row is missing or unreadable")
     header = [h.strip().strip('"') for h in lines.texts[0].split(separator)]
@@ -107,17 +114,22 @@ def read_delimited(
         .unnest("_split")
         .select(pl.lit(label).alias("_file"), "_line", "_text", *columns)
     )
-    return FileRecords(label, rows, rejected_lines(label, rejected))
+    return FileRecords(label, rows, rejected_lines(label, rejected), lines.sha256)
 
 
 def read_json_lines(
-    path: Path, label: str, fields: Sequence[str], *, max_undecodable_share: float
+    path: Path,
+    label: str,
+    fields: Sequence[str],
+    *,
+    max_undecodable_share: float,
+    max_line_bytes: int,
 ) -> FileRecords:
     """One JSON object per line; scalars become text so every register validates alike.
 
     Nested values (lists, objects) are kept as JSON text for the register to unpack.
     """
-    lines = decode_lines(read_landing_bytes(path, label), "utf-8", label, max_undecodable_share)
+    lines = read_lines(path, label, "utf-8", max_undecodable_share, max_line_bytes)
     rejected = _undecodable(lines)
     last = lines.last_line_number
     records: dict[str, list[str | None]] = {f: [] for f in fields}
@@ -150,7 +162,7 @@ def read_json_lines(
         schema={"_file": pl.String, "_line": pl.Int64, "_text": pl.String}
         | dict.fromkeys(fields, pl.String),
     )
-    return FileRecords(label, rows, rejected_lines(label, rejected))
+    return FileRecords(label, rows, rejected_lines(label, rejected), lines.sha256)
 
 
 def _as_text(value: object) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -21,6 +22,11 @@ DATE_FORMAT = "%Y-%m-%d"
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 INTEGER_PATTERN = r"^-?[0-9]+$"
 BOOLEAN_VALUES = ("true", "false")
+# What a raw INTEGER column holds (ingestion/contracts.py): every integer field is one.
+INTEGER_RANGE = (-(2**31), 2**31 - 1)
+# A date or time more than this after the load is impossible (the raw GX suite allows as much).
+FUTURE_SLACK = timedelta(days=1)
+CONTROL_CHARACTERS = r"[\x00-\x1F\x7F]"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,9 @@ class Field:
     code_list_name: str | None = None  # how the reason names the code list
     # Personal data (SPEC 4): no reason ever shows the value, only the field's name.
     personal: bool = False
+    # The largest plausible value of a number (a count, an amount), stated by the contract:
+    # above it a value is absurd, and it must stay within what the raw column's type holds.
+    maximum: float | None = None
 
     def typed(self) -> pl.Expr:
         """The column cast to its type; unparseable text becomes null (caught by a rule)."""
@@ -115,6 +124,20 @@ def contract_rules(fields: Sequence[Field]) -> list[Rule]:
     rules += [
         Rule(
             f.name,
+            "malformed_value",
+            pl.col(f.name).str.contains(CONTROL_CHARACTERS).fill_null(False),
+            message(
+                f"{f.name} ",
+                shown(f, value=pl.col(f.name).str.replace_all(CONTROL_CHARACTERS, "?")),
+                " holds a control character (NUL or another, shown as ?)",
+            ),
+        )
+        for f in fields
+        if f.kind == "text"
+    ]
+    rules += [
+        Rule(
+            f.name,
             "unknown_code",
             pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(f.codes),
             pl.format(f"{f.name} {{}} is not in the code list{code_list_suffix(f)}", shown(f)),
@@ -123,6 +146,57 @@ def contract_rules(fields: Sequence[Field]) -> list[Rule]:
         if f.codes is not None
     ]
     return rules
+
+
+def range_rules(fields: Sequence[Field], now: datetime) -> list[Rule]:
+    """Values outside what a column can hold or the contract finds plausible: numbers within
+    their field's `maximum` and the INTEGER type, dates and times no later than a day after
+    the load (`now`). Judged after every other rule, so a row keeps its most precise reason."""
+    rules = []
+    latest = now + FUTURE_SLACK
+    for f in fields:
+        if f.kind in ("integer", "decimal"):
+            value = pl.col(f.name).cast(pl.Float64, strict=False)
+            low, high = INTEGER_RANGE if f.kind == "integer" else (None, None)
+            if f.maximum is not None:
+                high = min(high, f.maximum) if high is not None else f.maximum
+            for bound, word in ((high, "above"), (low, "below")):
+                if bound is None:
+                    continue
+                broken = value > bound if word == "above" else value < bound
+                rules.append(
+                    Rule(
+                        f.name,
+                        "malformed_value",
+                        broken.fill_null(False),
+                        message(
+                            f"{f.name} ",
+                            shown(f, quote=False),
+                            f" is {word} {_number(bound)}, "
+                            + ("the most the contract admits" if word == "above" else "the least"),
+                        ),
+                    )
+                )
+        elif f.kind in ("timestamp", "date"):
+            value = f.typed()
+            bound = pl.lit(latest) if f.kind == "timestamp" else pl.lit(latest.date())
+            rules.append(
+                Rule(
+                    f.name,
+                    "impossible_date",
+                    (value > bound).fill_null(False),
+                    message(
+                        f"{f.name} ",
+                        shown(f, quote=False, value=value.cast(pl.String)),
+                        " is more than a day after the load time",
+                    ),
+                )
+            )
+    return rules
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}".replace(",", " ") if float(value).is_integer() else str(value)
 
 
 def message(*parts: str | pl.Expr) -> pl.Expr:

@@ -7,12 +7,14 @@ rows are already in the landing files' text form (tables.py renders them), so th
 through the one loader of ingestion/loading.py: same validation, pseudonymisation and
 quarantine as a file.
 
-The rows are appended to the partition, never replacing it, because earlier pulls of the
-same month are already there (the first pull of a month replaces whatever the month held,
-e.g. rows once loaded from files). Rows, quarantine, the `raw.file_loads` row of each batch
-and the moved watermarks commit in ONE DuckDB transaction: a pull killed before the commit
-leaves everything, watermark included, as it was, and run again it loses and doubles
-nothing. A pull that finds no new rows writes nothing.
+The rows are appended to the partition, never replacing it: a batch is loaded like a
+landing file (ingestion/loading.apply_batches), so earlier pulls of the month, and rows once
+loaded from files, stay; a version already in the month is quarantined as a duplicate; a
+batch pulled again under its name with other content replaces only that batch's rows. Rows,
+quarantine, the `raw.file_loads` row of each batch and the moved watermarks commit in ONE
+DuckDB transaction: a pull killed before the commit leaves everything, watermark included,
+as it was, and run again it loses and doubles nothing. A pull that finds no new rows writes
+nothing.
 """
 
 from __future__ import annotations
@@ -33,8 +35,7 @@ from ingestion.errors import SourceDatabaseError
 from ingestion.loading import (
     PartitionRecords,
     PartitionReport,
-    delete_partition,
-    insert_partition,
+    apply_batches,
     partition_report,
     prepare_partition,
 )
@@ -97,10 +98,11 @@ def read_batch(
         text.alias("_text"),
         *table.column_names,
     )
-    records = FileRecords(label, rows, rejected_lines(label, []))
+    checksum = hashlib.sha256(data).hexdigest()
+    records = FileRecords(label, rows, rejected_lines(label, []), checksum)
     if table.record_kind is not None:
         records = customs.tagged(records, table.record_kind)
-    return PulledBatch(table, records, hashlib.sha256(data).hexdigest(), watermark)
+    return PulledBatch(table, records, checksum, watermark)
 
 
 def read_source_batches(
@@ -144,9 +146,7 @@ def pull_partition(register: str, partition: str, settings: Settings) -> Partiti
                     f"{register} {partition}: another pull moved the watermark while this one "
                     "read; nothing was written, run it again"
                 )
-            if not before:
-                delete_partition(con, register, partition)
-            insert_partition(con, register, partition, prepared)
+            prepared = apply_batches(con, register, partition, prepared)
             move_watermarks(
                 con,
                 register,

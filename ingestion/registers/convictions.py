@@ -23,6 +23,9 @@ from ingestion.validation import Field, Rule, below_rule, negative_rule
 
 REGISTER = "convictions"
 OLDEST_DATE = "1900-01-01"
+# Plausible maxima (above: absurd, quarantined); fine_eur must also fit DECIMAL(14,2).
+MAX_SENTENCE_MONTHS = 1_200
+MAX_FINE_EUR = 100_000_000
 OFFENCE_CODE = re.compile(c.OFFENCE_CODE_PATTERN)
 PERSONAL_FIELDS = ("person_code", "birth_date")
 # Free-text fields (no code list, no pattern) where a personal code typed by mistake would
@@ -85,8 +88,8 @@ def contract(settings: Settings) -> Contract:
         Field("status", mandatory=True, codes=c.CONVICTION_STATUSES),
         Field("offences", mandatory=True),
         Field("sanction", mandatory=True, codes=c.SANCTIONS),
-        Field("sentence_months", "integer"),
-        Field("fine_eur", "decimal"),
+        Field("sentence_months", "integer", maximum=MAX_SENTENCE_MONTHS),
+        Field("fine_eur", "decimal", maximum=MAX_FINE_EUR),
         Field(
             "ecris_member_state", codes=other_member_states, code_list_name="other EU member states"
         ),
@@ -163,7 +166,11 @@ def masked_quarantine(quarantine: pl.DataFrame) -> pl.DataFrame:
 
 def read_file(path: Path, label: str, settings: Settings) -> FileRecords:
     return read_json_lines(
-        path, label, c.CONVICTION_FIELDS, max_undecodable_share=settings.max_undecodable_share
+        path,
+        label,
+        c.CONVICTION_FIELDS,
+        max_undecodable_share=settings.max_undecodable_share,
+        max_line_bytes=settings.max_line_bytes,
     )
 
 

@@ -17,6 +17,10 @@ from ingestion.validation import Field, Rule, below_rule, coordinate_rules, nega
 REGISTER = "customs"
 ENCODING = "cp1257"
 OLDEST_DATE = "1990-01-01"
+# Plausible maxima (above: absurd, quarantined), within DECIMAL(18,3) and DECIMAL(14,2).
+MAX_LINE_NO = 10_000
+MAX_QUANTITY = 1_000_000_000
+MAX_VALUE_EUR = 10_000_000_000
 VIOLATIONS_PREFIX = "violations_"
 SEIZURES_PREFIX = "seizures_"
 
@@ -96,12 +100,12 @@ def violations_contract(settings: Settings) -> Contract:
 def seizures_contract() -> Contract:
     fields = (
         Field("violation_id", mandatory=True),
-        Field("line_no", "integer", mandatory=True),
+        Field("line_no", "integer", mandatory=True, maximum=MAX_LINE_NO),
         Field("cn_code", mandatory=True, pattern=c.CN_CODE_PATTERN),
         Field("goods_category", mandatory=True, codes=c.GOODS_CATEGORIES),
-        Field("quantity", "decimal", mandatory=True),
+        Field("quantity", "decimal", mandatory=True, maximum=MAX_QUANTITY),
         Field("unit", mandatory=True, codes=c.SEIZURE_UNITS),
-        Field("value_eur", "decimal", mandatory=True),
+        Field("value_eur", "decimal", mandatory=True, maximum=MAX_VALUE_EUR),
     )
 
     def rules(f: dict[str, Field]) -> list[Rule]:
@@ -128,6 +132,7 @@ def read_file(path: Path, label: str, settings: Settings) -> FileRecords:
         encoding=ENCODING,
         separator=";",
         max_undecodable_share=settings.max_undecodable_share,
+        max_line_bytes=settings.max_line_bytes,
     )
     return tagged(records, "seizures" if _is_seizures(path) else "violations")
 
@@ -136,7 +141,10 @@ def tagged(records: FileRecords, kind: str) -> FileRecords:
     """Records of one of the register's two kinds (violations, seizures), from a file or a
     database table, marked so `raw_tables` judges each against its own contract."""
     return FileRecords(
-        records.label, records.rows.with_columns(pl.lit(kind).alias("_kind")), records.rejected
+        records.label,
+        records.rows.with_columns(pl.lit(kind).alias("_kind")),
+        records.rejected,
+        records.sha256,
     )
 
 

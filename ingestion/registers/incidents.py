@@ -17,6 +17,9 @@ from ingestion.validation import Field, Rule, below_rule, coordinate_rules, nega
 REGISTER = "incidents"
 ENCODING = "utf-8"
 OLDEST_DATE = "1990-01-01"
+# Plausible maxima (above: absurd, quarantined); damage_eur must also fit DECIMAL(14,2).
+MAX_VICTIMS = 10_000
+MAX_DAMAGE_EUR = 1_000_000_000
 
 
 def masked_quarantine(quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -52,8 +55,8 @@ def contract(settings: Settings) -> Contract:
         ),
         Field("lat", "float"),
         Field("lon", "float"),
-        Field("victims", "integer", mandatory=True),
-        Field("damage_eur", "decimal", mandatory=True),
+        Field("victims", "integer", mandatory=True, maximum=MAX_VICTIMS),
+        Field("damage_eur", "decimal", mandatory=True, maximum=MAX_DAMAGE_EUR),
         Field("status", mandatory=True, codes=c.INCIDENT_STATUSES),
         Field("pretrial_started_at", "timestamp"),
         Field("decision_at", "timestamp"),
@@ -118,6 +121,7 @@ def read_file(path: Path, label: str, settings: Settings) -> FileRecords:
         encoding=ENCODING,
         separator=";",
         max_undecodable_share=settings.max_undecodable_share,
+        max_line_bytes=settings.max_line_bytes,
     )
 
 
