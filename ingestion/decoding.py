@@ -210,7 +210,7 @@ def _decode(
                 (
                     number,
                     raw.decode(encoding, errors="replace"),
-                    f"line is {length} bytes long, more than the limit of {max_line_bytes} "
+                    f"line is {length:_} bytes long, more than the limit of {max_line_bytes:_} "
                     f"(CRIMESTAT_MAX_LINE_BYTES); only its first {len(raw)} bytes are kept",
                 )
             )

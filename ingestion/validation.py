@@ -196,7 +196,8 @@ def range_rules(fields: Sequence[Field], now: datetime) -> list[Rule]:
 
 
 def _number(value: float) -> str:
-    return f"{int(value):,}".replace(",", " ") if float(value).is_integer() else str(value)
+    """Grouped with `_`: spaces would make a long bound look like a masked personal code."""
+    return f"{int(value):_}" if float(value).is_integer() else str(value)
 
 
 def message(*parts: str | pl.Expr) -> pl.Expr:
