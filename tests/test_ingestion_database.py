@@ -314,6 +314,58 @@ def test_incremental_pulls_land_exactly_the_new_versions(
         assert frame.equals(again[name]), f"a pull without new rows changed {name}"
 
 
+def test_database_batches_are_loaded_per_batch_and_never_forgotten(
+    seeded: SeededRegisters, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch,
+    crimestat_home: Path,
+) -> None:  # fmt: skip
+    """A batch is a file: pulled again under its name with other content (the watermark lost,
+    a row corrected in place) it replaces only its rows; pulled again after the source lost
+    rows, the earlier batch keeps them."""
+    url = copy_of_registers(postgres, "per_batch")
+    settings = use_database(monkeypatch, url, "incidents")
+    pull_partition("incidents", "2022-02", settings)
+    before = raw_snapshot(settings.warehouse_path)
+    [(batch,)] = query(settings.warehouse_path, "select _file from raw.file_loads")
+    [(event, version)] = query(settings.warehouse_path, "select event_id, version from "
+                               "raw.incident_versions order by all limit 1")  # fmt: skip
+
+    def forget_watermark() -> None:
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            con.execute("delete from raw.source_watermarks")
+
+    with psycopg.connect(url) as con:
+        con.execute(
+            "update register.incidents set damage_eur = 12345.67 "
+            "where event_id = %s and version = %s",
+            [event, version],
+        )
+    forget_watermark()
+    pull_partition("incidents", "2022-02", settings)
+    corrected = raw_snapshot(settings.warehouse_path)
+    changed = added_rows(before, corrected, "incident_versions")
+    assert changed.select("event_id", "version", "_file").rows() == [(event, version, batch)]
+    assert str(changed["damage_eur"][0]) == "12345.67"
+    assert corrected["incident_versions"].height == before["incident_versions"].height
+    assert corrected["file_load_history"].select("_file", "superseded_how").rows() == [
+        (batch, "replaced")
+    ]
+    assert corrected["quarantine"].equals(before["quarantine"])
+
+    # The source loses the second half of February; pulled again from scratch, nothing goes.
+    with psycopg.connect(url) as con:
+        con.execute("delete from register.incidents where written_at >= '2022-02-15'")
+    forget_watermark()
+    pull_partition("incidents", "2022-02", settings)
+    after = raw_snapshot(settings.warehouse_path)
+    assert after["incident_versions"].equals(corrected["incident_versions"])
+    assert after["file_loads"].height == 2  # the first batch and the new, smaller one
+    # The new batch's versions are all in the first one: each a duplicate, none lost.
+    new_batch = added_rows(corrected, after, "file_loads")
+    assert new_batch["rows_loaded"].to_list() == [0]
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        assert unreconciled_files(con, "incidents", ["2022-02"]).is_empty()
+
+
 @pytest.fixture
 def pulled_once(
     seeded: SeededRegisters, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch,
