@@ -267,14 +267,16 @@ FILE_LOAD_HISTORY = RawTable(
 
 # Where each pull from a register database stopped, per source table and month partition:
 # the next pull of that month reads only rows written after `watermark` (ingestion/database).
-# Moved in the same transaction as the rows it covers.
+# Moved in the same transaction as the rows it covers. An instant (TIMESTAMPTZ, written in
+# UTC), never local wall-clock text: in the hour that repeats when clocks go back, local text
+# would be read back an hour off and skip rows.
 SOURCE_WATERMARKS = RawTable(
     "source_watermarks",
     (
         ("register", "varchar not null"),
         ("source_table", "varchar not null"),
         ("_partition", "varchar not null"),
-        ("watermark", "timestamp not null"),
+        ("watermark", "timestamptz not null"),
         ("rows", "integer not null"),  # rows of the pull batch that moved it last
         ("pulled_at", "timestamp not null"),
     ),

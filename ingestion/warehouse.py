@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from crimestat.settings import CountryProfile
 from ingestion.contracts import ALL_RAW_TABLES
 
 LOCK_WAIT_SECONDS = 600.0
@@ -66,3 +67,19 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     for table in ALL_RAW_TABLES:
         con.execute(table.ddl())
+    _watermarks_as_instants(con)
+
+
+def _watermarks_as_instants(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses made before watermarks were instants kept them as the registers' local
+    wall-clock time: read them as such, once."""
+    found = con.execute(
+        "select data_type from information_schema.columns where table_schema = 'raw' "
+        "and table_name = 'source_watermarks' and column_name = 'watermark'"
+    ).fetchone()
+    if found and found[0] == "TIMESTAMP":
+        zone = CountryProfile().timezone
+        con.execute(
+            "alter table raw.source_watermarks alter watermark set data type timestamptz "
+            f"using timezone('{zone}', watermark)"
+        )

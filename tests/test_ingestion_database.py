@@ -13,8 +13,9 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
@@ -192,13 +193,16 @@ def test_loading_the_same_registers_twice_into_the_database_changes_nothing(
 
 
 def _watermark(settings: Settings, register: str, table: str, month: str):
+    """The stored watermark (an instant) as the registers' local time, how their naive
+    written_at columns hold it."""
     [(mark,)] = query(
         settings.warehouse_path,
         "select watermark from raw.source_watermarks where register = ? and source_table = ? "
         "and _partition = ?",
         [register, table, month],
     )
-    return mark
+    assert mark.tzinfo is not None, "a watermark is an instant"
+    return mark.astimezone(ZoneInfo(settings.country.timezone)).replace(tzinfo=None)
 
 
 def write_new_versions(url: str, settings: Settings) -> dict[str, tuple]:
@@ -364,6 +368,59 @@ def test_database_batches_are_loaded_per_batch_and_never_forgotten(
     assert new_batch["rows_loaded"].to_list() == [0]
     with duckdb.connect(str(settings.warehouse_path)) as con:
         assert unreconciled_files(con, "incidents", ["2022-02"]).is_empty()
+
+
+def test_a_pull_in_the_repeated_hour_of_october_skips_nothing(
+    seeded: SeededRegisters, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch,
+    crimestat_home: Path,
+) -> None:  # fmt: skip
+    """Clocks go back at 04:00 on the last Sunday of October: 03:00-04:00 local happens twice.
+    A register whose written_at is a timestamptz writes a version at 03:30 (summer time),
+    is pulled, then writes one at 03:10 (winter time, 40 minutes later): the next pull gets it.
+    Watermarks stored as local text were read back as 03:30 winter time and skipped it."""
+    url = copy_of_registers(postgres, "repeated_hour")
+    settings = use_database(monkeypatch, url, "incidents")
+    copy = (
+        "insert into register.incidents select %s, 1, %s, registered_at, occurred_from, "
+        "occurred_to, agency_code, channel, call_112_id, event_kind, offence_code, attempt, "
+        "municipality, lat, lon, victims, damage_eur, status, null, null "
+        "from register.incidents where written_at < '2022-02-15' order by event_id limit 1"
+    )
+    with psycopg.connect(url) as con:
+        con.execute("set timezone = 'Europe/Vilnius'")
+        con.execute("alter table register.incidents alter column written_at type timestamptz")
+        con.execute(copy, ["SUMMER-0330", datetime(2022, 10, 30, 0, 30, tzinfo=UTC)])
+    first = pull_partition("incidents", "2022-10", settings)
+    assert first.rows_loaded == 1
+    with psycopg.connect(url) as con:
+        con.execute(copy, ["WINTER-0310", datetime(2022, 10, 30, 1, 10, tzinfo=UTC)])
+    second = pull_partition("incidents", "2022-10", settings)
+    assert second.rows_loaded == 1
+    assert [r[0] for r in query(settings.warehouse_path, "select event_id from "
+            "raw.incident_versions where _partition = '2022-10' order by 1")] == [
+        "SUMMER-0330", "WINTER-0310"]  # fmt: skip
+    [(mark,)] = query(settings.warehouse_path, "select watermark from raw.source_watermarks "
+                      "where _partition = '2022-10'")  # fmt: skip
+    assert mark == datetime(2022, 10, 30, 1, 10, tzinfo=UTC)
+
+
+def test_local_watermarks_of_an_older_warehouse_become_instants(crimestat_home: Path) -> None:
+    settings = load_settings()
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema raw")
+        con.execute(
+            "create table raw.source_watermarks (register varchar not null, source_table "
+            "varchar not null, _partition varchar not null, watermark timestamp not null, "
+            "rows integer not null, pulled_at timestamp not null)"
+        )
+        con.execute("insert into raw.source_watermarks values ('incidents', 'incidents', "
+                    "'2022-07', '2022-07-01 12:00:00', 1, now())")  # fmt: skip
+    from ingestion.warehouse import ensure_raw_schema
+
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        ensure_raw_schema(con)
+        [(mark,)] = con.execute("select watermark from raw.source_watermarks").fetchall()
+    assert mark == datetime(2022, 7, 1, 9, 0, tzinfo=UTC)  # 12:00 summer time in Vilnius
 
 
 @pytest.fixture

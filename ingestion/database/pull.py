@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 import psycopg
@@ -53,7 +53,7 @@ class PulledBatch:
     table: SourceTable
     records: FileRecords
     checksum: str  # sha256 of the batch's rendered text, as COPY delivered it
-    watermark: datetime | None  # latest delivery time in the batch; None: no rows
+    watermark: datetime | None  # latest delivery instant (UTC) in the batch; None: no rows
 
 
 def month_bounds(partition: str) -> tuple[datetime, datetime]:
@@ -85,7 +85,11 @@ def read_batch(
     data = _copied(con, table.delivery_query(schema), {"start": start, "end": end, "after": after})
     names = [*table.column_names, *(["_text"] if table.json_records else []), "_delivered_at"]
     frame = pl.read_csv(io.BytesIO(data), has_header=False, schema=dict.fromkeys(names, pl.String))
-    watermark = datetime.fromisoformat(frame["_delivered_at"][-1]) if frame.height else None
+    watermark = (
+        datetime.fromisoformat(frame["_delivered_at"][-1]).replace(tzinfo=UTC)
+        if frame.height
+        else None
+    )
     label = batch_label(table, partition, after or start, watermark or start)
     text = (
         pl.col("_text")

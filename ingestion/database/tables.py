@@ -133,19 +133,24 @@ class SourceTable:
                or ({month.format("t.written_at")})"""
 
     def delivery_query(self, schema: str) -> str:
-        """COPY source: the month's rows after the watermark %(after)s (null = from the
-        start), rendered as text, ordered by delivery time and key (the batch's line order);
-        `_text` (JSON registers only) and `_delivered_at` close each row."""
+        """COPY source: the month's rows after the watermark %(after)s (an instant; null =
+        from the start), rendered as text, ordered by delivery time and key (the batch's line
+        order); `_text` (JSON registers only) and `_delivered_at` (UTC) close each row."""
         rendered = [col.rendered("r") for col in self.columns]
         if self.json_records:
             pairs = ", ".join(f"'{col.name}', r.{col.name}" for col in self.columns)
             rendered.append(f"json_build_object({pairs})::text")
-        rendered.append(f"to_char(r._delivered_at, '{WATERMARK_TEXT}')")
+        # The watermark is an instant, rendered in UTC: a naive column is read in the
+        # session's zone (the registers' own), a timestamptz column is one already.
+        rendered.append(
+            f"to_char(r._delivered_at::timestamptz at time zone 'UTC', '{WATERMARK_TEXT}')"
+        )
         order = ", ".join(f"r.{name}" for name in self.key)
         return (
             f"select {', '.join(rendered)} from ({self.delivered_rows(schema)}) as r "
             "where r._delivered_at is not null "
-            "and (%(after)s::timestamp is null or r._delivered_at > %(after)s::timestamp) "
+            "and (%(after)s::timestamptz is null "
+            "or r._delivered_at::timestamptz > %(after)s::timestamptz) "
             f"order by r._delivered_at, {order}"
         )
 

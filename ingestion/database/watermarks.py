@@ -18,7 +18,7 @@ from ingestion.contracts import SOURCE_WATERMARKS
 def partition_watermarks(
     con: duckdb.DuckDBPyConnection, register: str, partition: str
 ) -> dict[str, datetime]:
-    """Source table -> watermark; empty when the month was never pulled."""
+    """Source table -> watermark (an aware instant); empty when the month was never pulled."""
     return dict(
         con.execute(
             f"select source_table, watermark from {SOURCE_WATERMARKS.qualified} "
@@ -36,6 +36,9 @@ def move_watermarks(
 ) -> None:
     """Set source table -> (watermark, rows of the batch) inside the caller's transaction."""
     pulled_at = datetime.now()
+    for source_table, (watermark, _) in moved.items():
+        if watermark.tzinfo is None:
+            raise ValueError(f"watermark of {source_table} must be an instant, not local time")
     for source_table, (watermark, rows) in moved.items():
         con.execute(
             f"delete from {SOURCE_WATERMARKS.qualified} "
