@@ -100,6 +100,19 @@ class Settings:
     # so the pipeline's memory stays bounded whatever the data's size.
     duckdb_memory_limit: str = "1GB"
 
+    def __repr__(self) -> str:
+        """What the settings hold, each database named without its secrets (settings are
+        printed in errors and logs); the pseudonymisation key is never held as a field."""
+        from crimestat.masking import masked_url
+
+        shown = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "register_database_urls":
+                value = {register: masked_url(url) for register, url in value.items()}
+            shown.append(f"{name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
     def warehouse(self, **options: Any) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A connection to the warehouse with this deployment's memory limit (options:
         read_only, wait_seconds, as ingestion.warehouse.warehouse_connection takes them)."""
@@ -224,6 +237,12 @@ def _alert_smtp() -> SmtpSettings | None:
     except ValueError as error:
         raise SettingsError(f"CRIMESTAT_ALERT_SMTP_URL has a bad port: {error}") from None
     starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() in {"1", "true", "yes"}
+    if (parts.username or parts.password) and not (starttls or parts.scheme == "smtps"):
+        raise SettingsError(
+            "CRIMESTAT_ALERT_SMTP_URL has a user name and password but no TLS: they would "
+            "cross the network in clear. Use smtps://user:password@host[:port] (TLS from the "
+            "start, port 465) or add ?starttls=true (port 587), or drop the credentials"
+        )
     return SmtpSettings(
         host=parts.hostname,
         port=port,
@@ -242,6 +261,7 @@ SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def _register_database_urls() -> dict[str, str]:
+    from crimestat.masking import UNPARSEABLE, masked_url
     from ingestion.contracts import REGISTERS  # plain constants; imports nothing back
 
     urls = {}
@@ -254,6 +274,12 @@ def _register_database_urls() -> dict[str, str]:
             raise SettingsError(
                 f"{variable} must be a PostgreSQL URL (postgresql://user:password@host:port/"
                 f"database), got one starting {value.split(':', 1)[0]!r}"
+            )
+        if masked_url(value) == UNPARSEABLE:  # never quote the value: it holds a password
+            raise SettingsError(
+                f"{variable} is not a URL libpq can read (postgresql://user:password@host:port/"
+                "database): percent-encode any / : @ # ? in the user name or password "
+                "(/ as %2F, @ as %40)"
             )
         urls[register] = value
     return urls
