@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Only for demo mode and tests: real deployments must provide their own secret, otherwise the
-# pseudonyms would be recomputable by anyone who has this source code.
+# pseudonyms would be recomputable by anyone who has this source code. It is refused whenever
+# a register database URL is set or the home was not made by the demo (no DEMO_MARKER in it).
 DEMO_PSEUDONYMISATION_KEY = "crimestat-demo-key-not-for-production"
+DEMO_MARKER = ".crimestat-demo"
+DEMO_KEY_WARNING = "CRIMESTAT_PSEUDONYMISATION_KEY is not set: using the demo key."
 
 
 class SettingsError(RuntimeError):
@@ -128,7 +131,7 @@ class Settings:
     @cached_property
     def pseudonymisation_key(self) -> bytes:
         """Read only when personal codes are hashed, so other commands work without it."""
-        return _pseudonymisation_key(self.demo_mode)
+        return _pseudonymisation_key(self)
 
     @property
     def landing_dir(self) -> Path:
@@ -169,25 +172,63 @@ class Settings:
         return self.dbt_project_dir / "seeds" / "reference"
 
 
-def _pseudonymisation_key(demo_mode: bool) -> bytes:
+def _pseudonymisation_key(settings: Settings) -> bytes:
     key = os.environ.get("CRIMESTAT_PSEUDONYMISATION_KEY", "")
     if key:
         if len(key) < 16:
             raise SettingsError(
                 "CRIMESTAT_PSEUDONYMISATION_KEY must be at least 16 characters long"
             )
+        if key == DEMO_PSEUDONYMISATION_KEY:
+            _refuse_demo_key_outside_demo(settings)
         return key.encode()
-    if demo_mode:
+    if settings.demo_mode:
+        _refuse_demo_key_outside_demo(settings)
         warnings.warn(
-            "CRIMESTAT_PSEUDONYMISATION_KEY is not set: using the demo key. "
-            "Never run real registers in demo mode.",
-            stacklevel=3,
+            f"{DEMO_KEY_WARNING} Never run real registers in demo mode.",
+            stacklevel=4,  # the code that read settings.pseudonymisation_key
         )
         return DEMO_PSEUDONYMISATION_KEY.encode()
     raise SettingsError(
         "CRIMESTAT_PSEUDONYMISATION_KEY is not set: it is the secret of the keyed hash that "
         "replaces personal codes. Set it, or set CRIMESTAT_DEMO=1 for synthetic data."
     )
+
+
+def _refuse_demo_key_outside_demo(settings: Settings) -> None:
+    """The public demo key hashes only synthetic registers: never those of a register
+    database, never in a home that holds something the demo did not make."""
+    databases = [f"CRIMESTAT_{r.upper()}_DB_URL" for r in sorted(settings.register_database_urls)]
+    if databases:
+        raise SettingsError(
+            f"the public demo key (CRIMESTAT_DEMO=1 without CRIMESTAT_PSEUDONYMISATION_KEY) is "
+            f"refused: {', '.join(databases)} point(s) at a real register database. Set "
+            "CRIMESTAT_PSEUDONYMISATION_KEY to the deployment's secret"
+        )
+    if not claim_demo_home(settings.home):
+        raise SettingsError(
+            f"the public demo key (CRIMESTAT_DEMO=1 without CRIMESTAT_PSEUDONYMISATION_KEY) is "
+            f"refused: {settings.home} (CRIMESTAT_HOME) holds data and was not made by the demo "
+            f"(it has no {DEMO_MARKER}). Set CRIMESTAT_PSEUDONYMISATION_KEY to the deployment's "
+            "secret, or point CRIMESTAT_HOME at a new directory for a demo"
+        )
+
+
+def claim_demo_home(home: Path) -> bool:
+    """True when `home` is the demo's: it has the demo marker, or it is new or empty (then it
+    gets the marker, so it stays the demo's). False for a home holding anything else."""
+    marker = home / DEMO_MARKER
+    if marker.is_file():
+        return True
+    if home.is_dir() and any(home.iterdir()):
+        return False
+    home.mkdir(parents=True, exist_ok=True)
+    marker.write_text(
+        "This home was made by the crimestat demo: synthetic registers hashed with the public "
+        "demo key. Never load real registers here.\n",
+        encoding="utf-8",
+    )
+    return True
 
 
 def _first_month() -> str:

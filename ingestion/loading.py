@@ -35,6 +35,7 @@ from ingestion.contracts import (
     SOURCE_WATERMARKS,
 )
 from ingestion.errors import PartitionLoadError, UnreadableFile
+from ingestion.key_check import check_pseudonymisation_key
 from ingestion.landing import file_sha256, landing_label
 from ingestion.pseudonymisation import scrub_personal_codes
 from ingestion.records import FileRecords
@@ -267,6 +268,8 @@ def load_partitions(
     """
     workers = min(settings.ingestion_workers, len(partitions))
     with contextlib.ExitStack() as stack:
+        con = stack.enter_context(settings.warehouse())
+        check_pseudonymisation_key(con, settings.pseudonymisation_key)  # before any write
         if workers > 1:
             pool = stack.enter_context(
                 ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
@@ -279,7 +282,6 @@ def load_partitions(
             (partition, prepare(register, partition, settings))
             for partition in itertools.islice(waiting, workers + 1)
         )
-        con = stack.enter_context(settings.warehouse())
         while queue:
             partition, future = queue.popleft()
             prepared, failures = future.result()

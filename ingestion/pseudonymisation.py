@@ -24,3 +24,12 @@ def person_key(personal_code: str, secret: bytes) -> str:
 def scrub_personal_codes(text: str, secret: bytes) -> str:
     """Replace anything shaped like a personal code in free text (quarantined lines)."""
     return PERSONAL_CODE_IN_TEXT.sub(lambda m: "pk:" + person_key(m.group(0), secret), text)
+
+
+KEY_FINGERPRINT_MESSAGE = b"crimestat key fingerprint v1"
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """HMAC-SHA256 of a constant under the key (hex): the warehouse keeps it to recognise the
+    key it was loaded with, and it reveals nothing of the key or of any person's key."""
+    return hmac.new(secret, KEY_FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()
