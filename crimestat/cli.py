@@ -27,6 +27,7 @@ from crimestat.settings import (
     SettingsError,
     claim_demo_home,
     load_settings,
+    restrict_new_files,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def _fail(message: str) -> None:
 def main() -> None:
     """crimestat: official crime statistics from the registers to Eurostat, Eurojust and
     partners. Data lives under $CRIMESTAT_HOME (default ./var)."""
+    restrict_new_files()  # owner-only files, here and in every process a command starts
     warnings.filterwarnings("ignore", module="dagster")
 
 
@@ -416,7 +418,8 @@ def extracts(partner: str, month: str) -> None:
     settings = _settings_with_warehouse()
     try:
         with settings.warehouse() as con:
-            outcome = deliver_package(con, partner, month, settings.outbox_dir)
+            outcome = deliver_package(con, partner, month, settings.outbox_dir,
+                                      outbox_file_mode=settings.outbox_file_mode)  # fmt: skip
     except (PartnerConfigError, ReleaseError, DeliveryError) as error:
         _fail(str(error))
     if not outcome.created:

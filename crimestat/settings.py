@@ -30,6 +30,11 @@ DEMO_PSEUDONYMISATION_KEY = "crimestat-demo-key-not-for-production"
 DEMO_MARKER = ".crimestat-demo"
 DEMO_KEY_WARNING = "CRIMESTAT_PSEUDONYMISATION_KEY is not set: using the demo key."
 
+# What crimestat creates is its owner's only: files 0600, directories 0700 (SPEC 13).
+OWNER_ONLY_UMASK = 0o077
+# Partner packages in the outbox: owner-only unless a transfer job of the group reads them.
+DEFAULT_OUTBOX_FILE_MODE = 0o600
+
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
@@ -102,6 +107,8 @@ class Settings:
     # DuckDB's buffer memory per connection (dbt's included); beyond it DuckDB spills to disk,
     # so the pipeline's memory stays bounded whatever the data's size.
     duckdb_memory_limit: str = "1GB"
+    # Permission bits of delivered partner packages (their folders get the matching x bits).
+    outbox_file_mode: int = DEFAULT_OUTBOX_FILE_MODE
 
     def __repr__(self) -> str:
         """What the settings hold, each database named without its secrets (settings are
@@ -353,8 +360,36 @@ def _duckdb_memory_limit() -> str:
     return value
 
 
+def restrict_new_files() -> None:
+    """Whatever this process (and the processes it starts) creates from now on is its owner's
+    only: files 0600, directories 0700, SQLite, DuckDB and dbt files included."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def directory_mode(file_mode: int) -> int:
+    """The mode of a directory holding files of `file_mode`: x wherever r is (0640 -> 0750)."""
+    return file_mode | (file_mode & 0o444) >> 2
+
+
+def _outbox_file_mode() -> int:
+    value = os.environ.get("CRIMESTAT_OUTBOX_FILE_MODE", f"{DEFAULT_OUTBOX_FILE_MODE:04o}").strip()
+    mode = int(value, 8) if re.fullmatch(r"0?[0-7]{3}", value) else None
+    if mode is None or mode & 0o600 != 0o600 or mode & ~0o644:
+        raise SettingsError(
+            "CRIMESTAT_OUTBOX_FILE_MODE must be an octal file mode the owner can read and write "
+            "and nobody else can write or execute: 0600 (owner only, the default) or 0640 (the "
+            f"group too, e.g. a transfer job's), got {value!r}"
+        )
+    return mode
+
+
 def load_settings() -> Settings:
-    """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory."""
+    """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory.
+
+    Every process that writes under the home reads its settings here first (the CLI, each
+    Dagster step, dbt through them, the dashboards): so this is where the process is made to
+    create owner-only files (`restrict_new_files`)."""
+    restrict_new_files()
     demo_mode = os.environ.get("CRIMESTAT_DEMO", "") in {"1", "true", "yes"}
     home = Path(os.environ.get("CRIMESTAT_HOME", "var")).expanduser().resolve()
     return Settings(
@@ -368,4 +403,5 @@ def load_settings() -> Settings:
         register_db_schema=_register_db_schema(),
         ingestion_workers=_ingestion_workers(),
         duckdb_memory_limit=_duckdb_memory_limit(),
+        outbox_file_mode=_outbox_file_mode(),
     )
