@@ -282,8 +282,11 @@ def _alert_smtp() -> SmtpSettings | None:
         )
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    except ValueError as error:
-        raise SettingsError(f"CRIMESTAT_ALERT_SMTP_URL has a bad port: {error}") from None
+    except ValueError:  # the error would quote the "port": maybe half of a password
+        raise SettingsError(
+            "CRIMESTAT_ALERT_SMTP_URL has a bad port (or a user name or password holding "
+            "/ # ? @ : that is not percent-encoded, e.g. # as %23)"
+        ) from None
     starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() in {"1", "true", "yes"}
     if (parts.username or parts.password) and not (starttls or parts.scheme == "smtps"):
         raise SettingsError(

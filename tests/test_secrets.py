@@ -112,6 +112,16 @@ def test_smtp_credentials_without_tls_are_refused(
     assert "sm7p-pass" not in str(e.value)
 
 
+def test_a_bad_smtp_url_is_refused_without_quoting_the_password(
+    monkeypatch: pytest.MonkeyPatch, crimestat_home: Path
+) -> None:
+    monkeypatch.setenv("CRIMESTAT_ALERT_SMTP_URL", "smtps://alerts:sm7p#pass@mail.vrm.lt")
+    monkeypatch.setenv("CRIMESTAT_ALERT_EMAIL_TO", "duty@vrm.lt")
+    with pytest.raises(SettingsError, match=r"bad port .*percent-encoded") as e:
+        load_settings()
+    assert "sm7p" not in str(e.value)
+
+
 @pytest.mark.parametrize(
     "url",
     ["smtps://alerts:sm7p-pass@mail.vrm.lt", "smtp://alerts:sm7p-pass@mail.vrm.lt:587?starttls=true",
