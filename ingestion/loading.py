@@ -35,6 +35,7 @@ from ingestion.contracts import (
     SOURCE_WATERMARKS,
 )
 from ingestion.errors import PartitionLoadError, UnreadableFile
+from ingestion.key_check import check_pseudonymisation_key
 from ingestion.landing import file_sha256, landing_label
 from ingestion.records import FileRecords
 from ingestion.registers import REGISTER_MODULES
@@ -261,6 +262,8 @@ def load_partitions(
     """
     workers = min(settings.ingestion_workers, len(partitions))
     with contextlib.ExitStack() as stack:
+        con = stack.enter_context(settings.warehouse())
+        check_pseudonymisation_key(con, settings.pseudonymisation_key)  # before any write
         if workers > 1:
             pool = stack.enter_context(
                 ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
@@ -273,7 +276,6 @@ def load_partitions(
             (partition, prepare(register, partition, settings))
             for partition in itertools.islice(waiting, workers + 1)
         )
-        con = stack.enter_context(settings.warehouse())
         while queue:
             partition, future = queue.popleft()
             prepared, failures = future.result()
