@@ -39,6 +39,8 @@ from tqdm import tqdm
 
 from crimestat.backup_manifest import (
     HOME_ENTRIES,
+    OWNER_ONLY_DIRECTORY,
+    OWNER_ONLY_FILE,
     BackupError,
     BackupFile,
     Manifest,
@@ -78,6 +80,8 @@ def backup_home(
         raise BackupError(f"{target} is inside the home {settings.home}: back up elsewhere")
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
+    if created:
+        target.chmod(OWNER_ONLY_DIRECTORY)
     partial = target / f".partial-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
     partial.mkdir()
     try:
@@ -215,6 +219,7 @@ def _copy_sqlite(source: Path, target: Path, relative: str, bar: tqdm) -> Backup
         writing.execute("pragma journal_mode=delete")
     fsync(target)
     shutil.copystat(source, target)
+    target.chmod(OWNER_ONLY_FILE)
     return file_digest(target, relative, bar)
 
 

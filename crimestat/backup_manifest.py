@@ -35,6 +35,9 @@ WAREHOUSE_WAL = f"{WAREHOUSE_FILE}.wal"
 HOME_FOLDERS = ("exports", "outbox", "dagster", "quality")
 HOME_ENTRIES = (WAREHOUSE_FILE, WAREHOUSE_WAL, *HOME_FOLDERS)
 CHUNK_BYTES = 1 << 20
+# Every file of a backup, and every file restored into a home, is its owner's only.
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_DIRECTORY = 0o700
 
 
 class BackupError(RuntimeError):
@@ -181,13 +184,15 @@ def write_manifest(backup: Path, manifest: Manifest) -> None:
 
 def copy_hashing(source: Path, target: Path, relative: str, bar: tqdm) -> BackupFile:
     """Copy one file, hashing the bytes as they pass (one read of the source), keeping its
-    permission bits and modification time; synced before it counts as copied."""
+    modification time; owner-only (0600) whatever the source's mode, as every file of a
+    backup and of a home; synced before it counts as copied."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as writing:
         size, digest = _read_hashing(source, bar, writing.write)
         writing.flush()
         os.fsync(writing.fileno())
     shutil.copystat(source, target)
+    target.chmod(OWNER_ONLY_FILE)
     return BackupFile(relative, size, digest)
 
 

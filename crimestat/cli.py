@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crimestat.settings import DATABASE_URL_SCHEMES, Settings, SettingsError, load_settings
+from crimestat.settings import (
+    DATABASE_URL_SCHEMES,
+    DEMO_KEY_WARNING,
+    DEMO_MARKER,
+    Settings,
+    SettingsError,
+    claim_demo_home,
+    load_settings,
+    restrict_new_files,
+)
 
 if TYPE_CHECKING:
     from crimestat.backup_manifest import Manifest as BackupManifest
@@ -35,6 +45,7 @@ def _fail(message: str) -> None:
 def main() -> None:
     """crimestat: official crime statistics from the registers to Eurostat, Eurojust and
     partners. Data lives under $CRIMESTAT_HOME (default ./var)."""
+    restrict_new_files()  # owner-only files, here and in every process a command starts
     warnings.filterwarnings("ignore", module="dagster")
 
 
@@ -219,7 +230,17 @@ def demo(start: str, months: int, scale: float) -> None:
     from ingestion.synthetic import generate_registers
 
     os.environ.setdefault("CRIMESTAT_DEMO", "1")
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        _fail(str(error))
+    if not claim_demo_home(settings.home):
+        _fail(
+            f"{settings.home} (CRIMESTAT_HOME) holds data and was not made by the demo (it has "
+            f"no {DEMO_MARKER}); the demo replaces its landing files: point CRIMESTAT_HOME at a "
+            "new or empty directory (or remove an earlier demo's home)"
+        )
+    _demo_key_warning_once(settings)
     click.secho(f"crimestat demo in {settings.home}", bold=True)
     if settings.landing_dir.exists():
         click.echo(f"replacing the demo's landing files in {settings.landing_dir}")
@@ -231,6 +252,20 @@ def demo(start: str, months: int, scale: float) -> None:
     print_summary(settings)
     if not all(o.success for o in outcomes):
         sys.exit(1)
+
+
+def _demo_key_warning_once(settings: Settings) -> None:
+    """Check the key before any work (a demo key refused fails here, named); the demo key's
+    warning is printed once, here, and silenced in the runs that follow."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            settings.pseudonymisation_key  # noqa: B018 (read for its checks and warning)
+        except SettingsError as error:
+            _fail(str(error))
+    for warning in caught:
+        click.secho(f"warning: {warning.message}", fg="yellow", err=True)
+    warnings.filterwarnings("ignore", message=re.escape(DEMO_KEY_WARNING))
 
 
 def _dashboards_command(port: int, address: str) -> list[str]:
@@ -405,7 +440,8 @@ def extracts(partner: str, month: str) -> None:
     settings = _settings_with_warehouse()
     try:
         with settings.warehouse() as con:
-            outcome = deliver_package(con, partner, month, settings.outbox_dir)
+            outcome = deliver_package(con, partner, month, settings.outbox_dir,
+                                      outbox_file_mode=settings.outbox_file_mode)  # fmt: skip
     except (PartnerConfigError, ReleaseError, DeliveryError) as error:
         _fail(str(error))
     if not outcome.created:

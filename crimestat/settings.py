@@ -24,8 +24,16 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Only for demo mode and tests: real deployments must provide their own secret, otherwise the
-# pseudonyms would be recomputable by anyone who has this source code.
+# pseudonyms would be recomputable by anyone who has this source code. It is refused whenever
+# a register database URL is set or the home was not made by the demo (no DEMO_MARKER in it).
 DEMO_PSEUDONYMISATION_KEY = "crimestat-demo-key-not-for-production"
+DEMO_MARKER = ".crimestat-demo"
+DEMO_KEY_WARNING = "CRIMESTAT_PSEUDONYMISATION_KEY is not set: using the demo key."
+
+# What crimestat creates is its owner's only: files 0600, directories 0700 (SPEC 13).
+OWNER_ONLY_UMASK = 0o077
+# Partner packages in the outbox: owner-only unless a transfer job of the group reads them.
+DEFAULT_OUTBOX_FILE_MODE = 0o600
 
 
 class SettingsError(RuntimeError):
@@ -115,6 +123,21 @@ class Settings:
     duckdb_memory_limit: str = "1GB"
     # Longest landing line kept whole (CRIMESTAT_MAX_LINE_BYTES, read when settings are made).
     max_line_bytes: int = field(default_factory=_max_line_bytes)
+    # Permission bits of delivered partner packages (their folders get the matching x bits).
+    outbox_file_mode: int = DEFAULT_OUTBOX_FILE_MODE
+
+    def __repr__(self) -> str:
+        """What the settings hold, each database named without its secrets (settings are
+        printed in errors and logs); the pseudonymisation key is never held as a field."""
+        from crimestat.masking import masked_url
+
+        shown = []
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "register_database_urls":
+                value = {register: masked_url(url) for register, url in value.items()}
+            shown.append(f"{name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     def warehouse(self, **options: Any) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A connection to the warehouse with this deployment's memory limit (options:
@@ -131,7 +154,7 @@ class Settings:
     @cached_property
     def pseudonymisation_key(self) -> bytes:
         """Read only when personal codes are hashed, so other commands work without it."""
-        return _pseudonymisation_key(self.demo_mode)
+        return _pseudonymisation_key(self)
 
     @property
     def landing_dir(self) -> Path:
@@ -172,25 +195,63 @@ class Settings:
         return self.dbt_project_dir / "seeds" / "reference"
 
 
-def _pseudonymisation_key(demo_mode: bool) -> bytes:
+def _pseudonymisation_key(settings: Settings) -> bytes:
     key = os.environ.get("CRIMESTAT_PSEUDONYMISATION_KEY", "")
     if key:
         if len(key) < 16:
             raise SettingsError(
                 "CRIMESTAT_PSEUDONYMISATION_KEY must be at least 16 characters long"
             )
+        if key == DEMO_PSEUDONYMISATION_KEY:
+            _refuse_demo_key_outside_demo(settings)
         return key.encode()
-    if demo_mode:
+    if settings.demo_mode:
+        _refuse_demo_key_outside_demo(settings)
         warnings.warn(
-            "CRIMESTAT_PSEUDONYMISATION_KEY is not set: using the demo key. "
-            "Never run real registers in demo mode.",
-            stacklevel=3,
+            f"{DEMO_KEY_WARNING} Never run real registers in demo mode.",
+            stacklevel=4,  # the code that read settings.pseudonymisation_key
         )
         return DEMO_PSEUDONYMISATION_KEY.encode()
     raise SettingsError(
         "CRIMESTAT_PSEUDONYMISATION_KEY is not set: it is the secret of the keyed hash that "
         "replaces personal codes. Set it, or set CRIMESTAT_DEMO=1 for synthetic data."
     )
+
+
+def _refuse_demo_key_outside_demo(settings: Settings) -> None:
+    """The public demo key hashes only synthetic registers: never those of a register
+    database, never in a home that holds something the demo did not make."""
+    databases = [f"CRIMESTAT_{r.upper()}_DB_URL" for r in sorted(settings.register_database_urls)]
+    if databases:
+        raise SettingsError(
+            f"the public demo key (CRIMESTAT_DEMO=1 without CRIMESTAT_PSEUDONYMISATION_KEY) is "
+            f"refused: {', '.join(databases)} point(s) at a real register database. Set "
+            "CRIMESTAT_PSEUDONYMISATION_KEY to the deployment's secret"
+        )
+    if not claim_demo_home(settings.home):
+        raise SettingsError(
+            f"the public demo key (CRIMESTAT_DEMO=1 without CRIMESTAT_PSEUDONYMISATION_KEY) is "
+            f"refused: {settings.home} (CRIMESTAT_HOME) holds data and was not made by the demo "
+            f"(it has no {DEMO_MARKER}). Set CRIMESTAT_PSEUDONYMISATION_KEY to the deployment's "
+            "secret, or point CRIMESTAT_HOME at a new directory for a demo"
+        )
+
+
+def claim_demo_home(home: Path) -> bool:
+    """True when `home` is the demo's: it has the demo marker, or it is new or empty (then it
+    gets the marker, so it stays the demo's). False for a home holding anything else."""
+    marker = home / DEMO_MARKER
+    if marker.is_file():
+        return True
+    if home.is_dir() and any(home.iterdir()):
+        return False
+    home.mkdir(parents=True, exist_ok=True)
+    marker.write_text(
+        "This home was made by the crimestat demo: synthetic registers hashed with the public "
+        "demo key. Never load real registers here.\n",
+        encoding="utf-8",
+    )
+    return True
 
 
 def _first_month() -> str:
@@ -237,9 +298,18 @@ def _alert_smtp() -> SmtpSettings | None:
         )
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    except ValueError as error:
-        raise SettingsError(f"CRIMESTAT_ALERT_SMTP_URL has a bad port: {error}") from None
+    except ValueError:  # the error would quote the "port": maybe half of a password
+        raise SettingsError(
+            "CRIMESTAT_ALERT_SMTP_URL has a bad port (or a user name or password holding "
+            "/ # ? @ : that is not percent-encoded, e.g. # as %23)"
+        ) from None
     starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() in {"1", "true", "yes"}
+    if (parts.username or parts.password) and not (starttls or parts.scheme == "smtps"):
+        raise SettingsError(
+            "CRIMESTAT_ALERT_SMTP_URL has a user name and password but no TLS: they would "
+            "cross the network in clear. Use smtps://user:password@host[:port] (TLS from the "
+            "start, port 465) or add ?starttls=true (port 587), or drop the credentials"
+        )
     return SmtpSettings(
         host=parts.hostname,
         port=port,
@@ -258,6 +328,7 @@ SQL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def _register_database_urls() -> dict[str, str]:
+    from crimestat.masking import UNPARSEABLE, masked_url
     from ingestion.contracts import REGISTERS  # plain constants; imports nothing back
 
     urls = {}
@@ -270,6 +341,12 @@ def _register_database_urls() -> dict[str, str]:
             raise SettingsError(
                 f"{variable} must be a PostgreSQL URL (postgresql://user:password@host:port/"
                 f"database), got one starting {value.split(':', 1)[0]!r}"
+            )
+        if masked_url(value) == UNPARSEABLE:  # never quote the value: it holds a password
+            raise SettingsError(
+                f"{variable} is not a URL libpq can read (postgresql://user:password@host:port/"
+                "database): percent-encode any / : @ # ? in the user name or password "
+                "(/ as %2F, @ as %40)"
             )
         urls[register] = value
     return urls
@@ -302,8 +379,36 @@ def _duckdb_memory_limit() -> str:
     return value
 
 
+def restrict_new_files() -> None:
+    """Whatever this process (and the processes it starts) creates from now on is its owner's
+    only: files 0600, directories 0700, SQLite, DuckDB and dbt files included."""
+    os.umask(OWNER_ONLY_UMASK)
+
+
+def directory_mode(file_mode: int) -> int:
+    """The mode of a directory holding files of `file_mode`: x wherever r is (0640 -> 0750)."""
+    return file_mode | (file_mode & 0o444) >> 2
+
+
+def _outbox_file_mode() -> int:
+    value = os.environ.get("CRIMESTAT_OUTBOX_FILE_MODE", f"{DEFAULT_OUTBOX_FILE_MODE:04o}").strip()
+    mode = int(value, 8) if re.fullmatch(r"0?[0-7]{3}", value) else None
+    if mode is None or mode & 0o600 != 0o600 or mode & ~0o644:
+        raise SettingsError(
+            "CRIMESTAT_OUTBOX_FILE_MODE must be an octal file mode the owner can read and write "
+            "and nobody else can write or execute: 0600 (owner only, the default) or 0640 (the "
+            f"group too, e.g. a transfer job's), got {value!r}"
+        )
+    return mode
+
+
 def load_settings() -> Settings:
-    """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory."""
+    """Read the environment once; CRIMESTAT_HOME defaults to ./var of the working directory.
+
+    Every process that writes under the home reads its settings here first (the CLI, each
+    Dagster step, dbt through them, the dashboards): so this is where the process is made to
+    create owner-only files (`restrict_new_files`)."""
+    restrict_new_files()
     demo_mode = os.environ.get("CRIMESTAT_DEMO", "") in {"1", "true", "yes"}
     home = Path(os.environ.get("CRIMESTAT_HOME", "var")).expanduser().resolve()
     return Settings(
@@ -317,4 +422,5 @@ def load_settings() -> Settings:
         register_db_schema=_register_db_schema(),
         ingestion_workers=_ingestion_workers(),
         duckdb_memory_limit=_duckdb_memory_limit(),
+        outbox_file_mode=_outbox_file_mode(),
     )

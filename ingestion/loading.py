@@ -49,6 +49,7 @@ from ingestion.contracts import (
     RawTable,
 )
 from ingestion.errors import InsertError, PartitionLoadError, UnreadableFile
+from ingestion.key_check import check_pseudonymisation_key
 from ingestion.landing import file_sha256, landing_label
 from ingestion.records import QUARANTINE_COLUMNS, FileRecords
 from ingestion.registers import REGISTER_MODULES
@@ -456,6 +457,7 @@ def load_partitions(
     workers = min(settings.ingestion_workers, len(partitions))
     with contextlib.ExitStack() as stack:
         con = stack.enter_context(settings.warehouse())
+        check_pseudonymisation_key(con, settings.pseudonymisation_key)  # before any write
         ensure_raw_schema(con)
         if workers > 1:
             pool = stack.enter_context(

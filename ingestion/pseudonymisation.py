@@ -197,3 +197,12 @@ def mask_quarantine(
         pl.Series("record", [inert(mask_personal_digits(r)) for r in records], dtype=pl.String),
         pl.Series("reason", [inert(mask_personal_digits(r)) for r in reasons], dtype=pl.String),
     )
+
+
+KEY_FINGERPRINT_MESSAGE = b"crimestat key fingerprint v1"
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """HMAC-SHA256 of a constant under the key (hex): the warehouse keeps it to recognise the
+    key it was loaded with, and it reveals nothing of the key or of any person's key."""
+    return hmac.new(secret, KEY_FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()

@@ -113,6 +113,9 @@ class SmtpNotifier:
         self.smtp = smtp
 
     def notify(self, alert: Alert) -> None:
+        if self.smtp.username and not (self.smtp.starttls or self.smtp.implicit_tls):
+            # The settings refuse this; never send credentials in clear whatever built them.
+            raise ValueError("SMTP credentials without TLS are refused (CRIMESTAT_ALERT_SMTP_URL)")
         message = EmailMessage()
         message["Subject"] = alert.subject
         message["From"] = self.smtp.sender

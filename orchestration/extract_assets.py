@@ -61,8 +61,9 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
         with settings.warehouse() as con:
             try:
                 results = deliver_packages(
-                    con, partner.code, context.partition_keys, settings.outbox_dir
-                )
+                    con, partner.code, context.partition_keys, settings.outbox_dir,
+                    outbox_file_mode=settings.outbox_file_mode,
+                )  # fmt: skip
             except PartnerConfigError as error:
                 results = [(month, error) for month in context.partition_keys]
         for month, outcome in results:

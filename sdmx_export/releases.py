@@ -607,7 +607,7 @@ def _place(staging: Path, directory: Path) -> None:
     names = sorted(p.name for p in staging.iterdir())
     if not directory.exists():
         directory.parent.mkdir(parents=True, exist_ok=True)
-        staging.chmod(0o755)
+        staging.chmod(0o700)  # owner only, like every file under the home
         os.replace(staging, directory)
         return
     conflicts = [

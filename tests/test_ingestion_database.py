@@ -447,7 +447,7 @@ def pulled_once(
 BREAKS = {
     "unreachable": (
         lambda server, url: url.replace(f":{server.port}/", f":{free_port()}/"), None,
-        r"cannot connect to the incidents register database postgresql://crimestat:\*\*\*@"
+        r"cannot connect to the incidents register database postgresql://crimestat@"
         r"127\.0\.0\.1:\d+/failure_\d+: .*Connection refused",
     ),
     "wrong_password": (
@@ -500,7 +500,7 @@ def test_the_cli_names_a_refused_database_without_its_password(
     )  # fmt: skip
     assert result.returncode == 1
     assert "password authentication failed" in result.stderr
-    assert "postgresql://crimestat:***@127.0.0.1" in result.stderr
+    assert "postgresql://crimestat@127.0.0.1" in result.stderr
     assert "wrong-secret-xyz" not in result.stdout + result.stderr
 
 
@@ -560,8 +560,6 @@ def test_register_database_settings_refuse_other_urls_and_mask_passwords(
     with pytest.raises(SettingsError, match="CRIMESTAT_CUSTOMS_DB_URL must be a PostgreSQL URL"):
         load_settings()
     assert masked_url("postgresql://u:s3cret@h:5432/db?sslmode=require") == (
-        "postgresql://u:***@h:5432/db?sslmode=require"
+        "postgresql://u@h:5432/db"
     )
-    assert masked_url("postgresql://h/db?user=u&password=s3cret") == (
-        "postgresql://h/db?user=u&password=***"
-    )
+    assert masked_url("postgresql://h/db?user=u&password=s3cret") == "postgresql://u@h/db"

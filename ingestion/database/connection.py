@@ -1,7 +1,9 @@
 """Connections to a register's database, and the check that it is shaped like the register.
 
-Every failure becomes a `SourceDatabaseError` naming the register, the database (password
-masked: URLs are printed in logs and run events) and the problem in PostgreSQL's own words.
+Every failure becomes a `SourceDatabaseError` naming the register, the database (as
+`crimestat.masking.masked_url` names it: user, host, port and database only, since messages
+reach logs, run events and alert e-mails) and the problem in PostgreSQL's own words, with
+every secret of the connection string scrubbed from them.
 """
 
 from __future__ import annotations
@@ -9,35 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
+from crimestat.masking import UNPARSEABLE, connection_secrets, masked_url, scrubbed
 from ingestion.database.tables import ACCEPTED_TYPES, SourceTable
 from ingestion.errors import SourceDatabaseError
 
 CONNECT_TIMEOUT_SECONDS = 10
-MASK = "***"
-
-
-def masked_url(url: str) -> str:
-    """The URL with any password (in the user part or the query) replaced by ***."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}:{MASK}@{host}"
-    query = urlencode(
-        [(k, MASK if k == "password" else v) for k, v in parse_qsl(parts.query)], safe="*"
-    )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _problem(error: psycopg.Error, url: str) -> str:
-    """PostgreSQL's message on one line, never carrying the password."""
-    text = re.sub(r"\s+", " ", str(error)).strip()
-    password = urlsplit(url).password
-    return text.replace(password, MASK) if password else text
+    """PostgreSQL's message on one line, never carrying a secret of the connection string."""
+    return scrubbed(re.sub(r"\s+", " ", str(error)).strip(), connection_secrets(url))
 
 
 @contextmanager
@@ -45,13 +31,20 @@ def register_database(url: str, description: str, timezone: str) -> Iterator[psy
     """An autocommit connection whose session renders times in the registers' local zone;
     `description` names the database in messages (e.g. "the incidents register database")."""
     where = f"{description} {masked_url(url)}"
+    if where.endswith(UNPARSEABLE):
+        # libpq's own complaint would quote the text around the fault: a password, maybe.
+        raise SourceDatabaseError(
+            f"cannot connect to {where}: it is not a connection string libpq reads; "
+            "percent-encode any / : @ # ? in the user name or password (/ as %2F)"
+        )
     try:
         con = psycopg.connect(
             url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS,
             application_name="crimestat",
         )  # fmt: skip
     except psycopg.Error as error:
-        raise SourceDatabaseError(f"cannot connect to {where}: {_problem(error, url)}") from error
+        # Not chained: the event log and alert keep only the scrubbed text.
+        raise SourceDatabaseError(f"cannot connect to {where}: {_problem(error, url)}") from None
     try:
         con.execute("select set_config('TimeZone', %s, false)", [timezone])
         yield con

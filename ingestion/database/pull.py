@@ -32,6 +32,7 @@ from ingestion.database.connection import check_source_tables, masked_url, regis
 from ingestion.database.tables import SOURCE_TABLES_BY_REGISTER, SourceTable
 from ingestion.database.watermarks import move_watermarks, partition_watermarks
 from ingestion.errors import SourceDatabaseError
+from ingestion.key_check import check_pseudonymisation_key
 from ingestion.loading import (
     PartitionRecords,
     PartitionReport,
@@ -133,6 +134,7 @@ def read_source_batches(
 def pull_partition(register: str, partition: str, settings: Settings) -> PartitionReport:
     """Append the month's new rows of the register's database to the raw schema."""
     with settings.warehouse() as con:
+        check_pseudonymisation_key(con, settings.pseudonymisation_key)  # before any write
         ensure_raw_schema(con)
         before = partition_watermarks(con, register, partition)
     batches = [b for b in read_source_batches(register, partition, before, settings) if b.watermark]

@@ -7,6 +7,9 @@ configuration asking for an adapter that does not exist is refused when it is lo
 
 A delivered package is never overwritten: a revision is a new package with a new number
 (and so a new file name), and delivering a name that exists already is an error.
+
+Packages in the outbox have the deployment's CRIMESTAT_OUTBOX_FILE_MODE (0600, owner only, by
+default), their folders the matching directory mode (0700).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+
+from crimestat.settings import DEFAULT_OUTBOX_FILE_MODE, directory_mode
 
 
 class DeliveryError(RuntimeError):
@@ -35,8 +40,9 @@ class OutboxDelivery:
 
     name = "outbox"
 
-    def __init__(self, outbox_dir: Path) -> None:
+    def __init__(self, outbox_dir: Path, file_mode: int = DEFAULT_OUTBOX_FILE_MODE) -> None:
         self.outbox_dir = Path(outbox_dir)
+        self.file_mode = file_mode
 
     def deliver(self, package_path: Path, partner: str) -> str:
         """Copy beside the target under a hidden name, flush it, then link it into place:
@@ -44,11 +50,14 @@ class OutboxDelivery:
         is already there (the check and the placement are one step)."""
         folder = self.outbox_dir / partner
         folder.mkdir(parents=True, exist_ok=True)
+        for directory in (self.outbox_dir, folder):
+            directory.chmod(directory_mode(self.file_mode))
         target = folder / package_path.name
         partial = folder / f".{package_path.name}.partial"
         try:
             with open(package_path, "rb") as source, open(partial, "wb") as copy:
                 shutil.copyfileobj(source, copy)
+                os.fchmod(copy.fileno(), self.file_mode)  # the link shares it
                 copy.flush()
                 os.fsync(copy.fileno())
             try:
@@ -62,13 +71,16 @@ class OutboxDelivery:
         return str(target)
 
 
-ADAPTERS: dict[str, Callable[[Path], DeliveryAdapter]] = {"outbox": OutboxDelivery}
+ADAPTERS: dict[str, Callable[[Path, int], DeliveryAdapter]] = {"outbox": OutboxDelivery}
 
 
-def delivery_adapter(name: str, outbox_dir: Path) -> DeliveryAdapter:
-    """The adapter called `name` (as a partner's configuration names it)."""
+def delivery_adapter(
+    name: str, outbox_dir: Path, file_mode: int = DEFAULT_OUTBOX_FILE_MODE
+) -> DeliveryAdapter:
+    """The adapter called `name` (as a partner's configuration names it); `file_mode`: the
+    permission bits of what it delivers (CRIMESTAT_OUTBOX_FILE_MODE)."""
     try:
-        return ADAPTERS[name](outbox_dir)
+        return ADAPTERS[name](outbox_dir, file_mode)
     except KeyError:
         raise DeliveryError(
             f"delivery adapter {name!r} does not exist (known: {', '.join(ADAPTERS)})"

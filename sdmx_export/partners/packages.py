@@ -45,6 +45,7 @@ import duckdb
 import polars as pl
 from sdmx.message import StructureMessage
 
+from crimestat.settings import DEFAULT_OUTBOX_FILE_MODE
 from ingestion.contracts import FILE_LOADS, MONTH_PATTERN
 from sdmx_export.layout import DsdLayout
 from sdmx_export.partners.config import CONFIG_DIR, AgreedTable, PartnerConfig, load_partner
@@ -143,12 +144,13 @@ def deliver_package(
     settings: StructureSettings | None = None,
     config_dir: Path = CONFIG_DIR,
     as_of: datetime | None = None,
+    outbox_file_mode: int = DEFAULT_OUTBOX_FILE_MODE,
 ) -> PackageOutcome:
     """Package `partner_code`'s agreed tables for `month` and deliver them through the
     partner's adapter: what the Dagster asset and `crimestat extracts` both call."""
     [(_, outcome)] = deliver_packages(
         con, partner_code, [month], outbox_dir, settings=settings, config_dir=config_dir,
-        as_of=as_of,
+        as_of=as_of, outbox_file_mode=outbox_file_mode,
     )  # fmt: skip
     if isinstance(outcome, Exception):
         raise outcome
@@ -164,12 +166,13 @@ def deliver_packages(
     settings: StructureSettings | None = None,
     config_dir: Path = CONFIG_DIR,
     as_of: datetime | None = None,
+    outbox_file_mode: int = DEFAULT_OUTBOX_FILE_MODE,
 ) -> list[tuple[str, PackageOutcome | PackageProblem]]:
     """Each month's package, its outcome or what stopped it; the partner's configuration is
     read and its structures built once for all the months (a backfill makes hundreds)."""
     settings = settings or StructureSettings()
     partner = load_partner(partner_code, config_dir, settings)
-    adapter = delivery_adapter(partner.delivery_adapter, outbox_dir)
+    adapter = delivery_adapter(partner.delivery_adapter, outbox_dir, outbox_file_mode)
     structures = partner_structures(partner, settings)
     results: list[tuple[str, PackageOutcome | PackageProblem]] = []
     for month in months:
