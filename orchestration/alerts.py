@@ -13,6 +13,7 @@ in process and never pass through the daemon).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import smtplib
 import ssl
@@ -187,10 +188,8 @@ def _masked(error: BaseException, settings: Settings) -> str:
 
 
 def _to_stderr(line: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # a closed stderr must not stop the alert either
         print(f"crimestat: {line}", file=sys.stderr, flush=True)
-    except Exception:  # a closed stderr must not stop the alert either
-        pass
 
 
 def alert_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert:
