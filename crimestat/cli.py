@@ -167,12 +167,13 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
 
     try:
         settings = load_settings()
-        log_path = settings.home / "logs" / f"materialize-{time.strftime('%Y%m%dT%H%M%S')}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        click.echo(f"materializing on {settings.home} (dbt output in {log_path})")
-        # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
-        with log_path.open("w") as log, contextlib.redirect_stdout(log):
-            outcomes = materialize_selection(defs, settings, selection, partition)
+        with _run_lock(settings, "crimestat materialize"):
+            log_path = settings.home / "logs" / f"materialize-{time.strftime('%Y%m%dT%H%M%S')}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            click.echo(f"materializing on {settings.home} (dbt output in {log_path})")
+            # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
+            with log_path.open("w") as log, contextlib.redirect_stdout(log):
+                outcomes = materialize_selection(defs, settings, selection, partition)
     except (ValueError, SettingsError, SourceDatabaseError) as exc:
         _fail(str(exc))
     for outcome in outcomes:
@@ -189,6 +190,23 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
         for line in outcome.warnings:
             click.secho(f"    {line}", fg="yellow")
     return outcomes
+
+
+def _run_lock(settings: Settings, command: str) -> contextlib.ExitStack:
+    """The home's run lock (crimestat.run_lock), held until the returned stack closes: a
+    second run waits, saying for whom, and gives up after CRIMESTAT_RUN_LOCK_WAIT_SECONDS
+    naming the holder."""
+    from crimestat.run_lock import RunLockTimeout, run_lock
+
+    stack = contextlib.ExitStack()
+    try:
+        stack.enter_context(run_lock(
+            settings.home, command, settings.run_lock_wait_seconds,
+            on_wait=lambda line: click.secho(line, fg="yellow", err=True),
+        ))  # fmt: skip
+    except RunLockTimeout as error:
+        _fail(str(error))
+    return stack
 
 
 @main.command()
@@ -234,19 +252,28 @@ def demo(start: str, months: int, scale: float) -> None:
         settings = load_settings()
     except SettingsError as error:
         _fail(str(error))
+    if settings.register_database_urls:  # checked first: a refused home gets no marker
+        names = [f"CRIMESTAT_{r.upper()}_DB_URL" for r in sorted(settings.register_database_urls)]
+        _fail("the demo runs on synthetic registers only, never a register database: unset "
+              + ", ".join(names))  # fmt: skip
     if not claim_demo_home(settings.home):
         _fail(
             f"{settings.home} (CRIMESTAT_HOME) holds data and was not made by the demo (it has "
             f"no {DEMO_MARKER}); the demo replaces its landing files: point CRIMESTAT_HOME at a "
             "new or empty directory (or remove an earlier demo's home)"
         )
+    if settings.landing_dir.is_symlink():  # the demo deletes only what lies in its home
+        _fail(f"{settings.landing_dir} is a link to {settings.landing_dir.readlink()}: the demo "
+              "replaces its landing files and deletes nothing outside its home; remove the "
+              "link or point CRIMESTAT_HOME at a new or empty directory")  # fmt: skip
     _demo_key_warning_once(settings)
     click.secho(f"crimestat demo in {settings.home}", bold=True)
-    if settings.landing_dir.exists():
-        click.echo(f"replacing the demo's landing files in {settings.landing_dir}")
-        shutil.rmtree(settings.landing_dir)
-    _generate(settings.landing_dir, start, months, scale, 42, 0.001, 0, generate_registers)
-    outcomes = _materialize(None, None)
+    with _run_lock(settings, "crimestat demo"):  # its materialize runs under the same lock
+        if settings.landing_dir.exists():
+            click.echo(f"replacing the demo's landing files in {settings.landing_dir}")
+            shutil.rmtree(settings.landing_dir)
+        _generate(settings.landing_dir, start, months, scale, 42, 0.001, 0, generate_registers)
+        outcomes = _materialize(None, None)
     from crimestat.summary import print_summary
 
     print_summary(settings)

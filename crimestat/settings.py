@@ -233,7 +233,8 @@ def claim_demo_home(home: Path) -> bool:
     marker = home / DEMO_MARKER
     if marker.is_file():
         return True
-    if home.is_dir() and any(home.iterdir()):
+    # The run lock (crimestat.run_lock) a command left behind holds no data.
+    if home.is_dir() and any(p.name != ".run.lock" for p in home.iterdir()):
         return False
     home.mkdir(parents=True, exist_ok=True)
     marker.write_text(

@@ -59,3 +59,122 @@ def test_dbt_gives_up_after_the_lock_wait_setting(crimestat_home: Path) -> None:
         holder.wait()
     assert result.returncode != 0
     assert "lock" in result.stdout.lower()
+
+
+HOLD_RUN_LOCK = """
+import sys, time
+from pathlib import Path
+from crimestat.run_lock import run_lock
+with run_lock(Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]),
+              on_wait=lambda line: print("WAIT " + line, flush=True)):
+    print(f"acquired {time.time()}", flush=True)
+    time.sleep(float(sys.argv[4]))
+    print(f"released {time.time()}", flush=True)
+"""
+
+
+def hold_run_lock(home: Path, command: str, seconds: float, wait: float = 60) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLD_RUN_LOCK, str(home), command, str(wait), str(seconds)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_a_second_run_waits_for_the_first(crimestat_home: Path) -> None:
+    first = hold_run_lock(crimestat_home, "crimestat materialize", 2.5)
+    assert first.stdout is not None and first.stdout.readline().startswith("acquired")
+    second = hold_run_lock(crimestat_home, "crimestat materialize", 0)
+    first_out = first.communicate(timeout=60)[0]
+    second_out = second.communicate(timeout=60)[0].splitlines()
+    released = float(first_out.split()[-1])
+    assert second_out[0].startswith("WAIT waiting for the run that holds")
+    assert f"pid {first.pid} (crimestat materialize, since " in second_out[0]
+    acquired = float(second_out[1].split()[-1])
+    assert acquired >= released  # never interleaved
+
+
+def test_materialize_gives_up_naming_the_holder(
+    crimestat_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from crimestat import cli
+
+    holder = hold_run_lock(crimestat_home, "crimestat demo", 60)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().startswith("acquired")
+        monkeypatch.setenv("CRIMESTAT_RUN_LOCK_WAIT_SECONDS", "0.5")
+        result = CliRunner().invoke(cli.main, ["materialize"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert f"another run holds {crimestat_home}" in result.stderr
+    assert f"pid {holder.pid} (crimestat demo, since " in result.stderr
+    assert "CRIMESTAT_RUN_LOCK_WAIT_SECONDS" in result.stderr
+    assert not (crimestat_home / "warehouse.duckdb").exists()  # nothing ran
+
+
+def demo_without_work(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`crimestat demo` with generation, runs and summary replaced by a record of calls."""
+    from crimestat import cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "_generate", lambda out, *a: calls.append(f"generate {out}"))
+    monkeypatch.setattr(cli, "_materialize", lambda *a: calls.append("materialize") or [])
+    monkeypatch.setattr("crimestat.summary.print_summary", lambda *a: None)
+    monkeypatch.setenv("CRIMESTAT_DEMO", "1")
+    monkeypatch.delenv("CRIMESTAT_PSEUDONYMISATION_KEY")
+    return calls
+
+
+def test_the_demo_deletes_nothing_outside_its_landing(
+    crimestat_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo home: only its landing files are replaced; exports, outbox and files beside
+    stay. A landing that is a link elsewhere (a real landing zone) is refused untouched."""
+    from click.testing import CliRunner
+
+    from crimestat import cli
+    from crimestat.settings import DEMO_MARKER
+
+    calls = demo_without_work(monkeypatch)
+    assert CliRunner().invoke(cli.main, ["demo"]).exit_code == 0  # an empty home: claimed
+    assert (crimestat_home / DEMO_MARKER).is_file()
+    for kept in ("exports/CRIM_OFF_CAT/2022/v1/manifest.json", "outbox/LV/log.jsonl", "notes"):
+        (crimestat_home / kept).parent.mkdir(parents=True, exist_ok=True)
+        (crimestat_home / kept).write_text("kept")
+    (crimestat_home / "landing/incidents/2022-01").mkdir(parents=True)
+    (crimestat_home / "landing/incidents/2022-01/old.csv.gz").write_text("old demo file")
+    result = CliRunner().invoke(cli.main, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert not (crimestat_home / "landing").exists()  # replaced (generation is stubbed here)
+    for kept in ("exports/CRIM_OFF_CAT/2022/v1/manifest.json", "outbox/LV/log.jsonl", "notes"):
+        assert (crimestat_home / kept).read_text() == "kept"
+    assert calls == [f"generate {crimestat_home / 'landing'}", "materialize"] * 2
+
+    real_landing = tmp_path / "real-landing"
+    (real_landing / "incidents").mkdir(parents=True)
+    (real_landing / "incidents/extract.csv.gz").write_text("real")
+    (crimestat_home / "landing").symlink_to(real_landing)
+    result = CliRunner().invoke(cli.main, ["demo"])
+    assert result.exit_code == 1 and "deletes nothing outside its home" in result.stderr
+    assert (real_landing / "incidents/extract.csv.gz").read_text() == "real"
+    assert len(calls) == 4
+
+
+def test_the_demo_refuses_a_register_database(
+    crimestat_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from crimestat import cli
+    from crimestat.settings import DEMO_MARKER
+
+    calls = demo_without_work(monkeypatch)
+    monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", "a-real-deployment-key-0123")
+    monkeypatch.setenv("CRIMESTAT_INCIDENTS_DB_URL", "postgresql://u:secret@db/registers")
+    result = CliRunner().invoke(cli.main, ["demo"])
+    assert result.exit_code == 1 and "CRIMESTAT_INCIDENTS_DB_URL" in result.stderr
+    assert "secret" not in result.output + result.stderr
+    assert calls == [] and not (crimestat_home / DEMO_MARKER).exists()
