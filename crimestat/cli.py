@@ -231,12 +231,42 @@ def check() -> None:
         click.echo(f"{line.check[:58]:<58} {line.target[:34]:<34} {line.severity:<8} {verdict}"
                    f"    {line.detail}")  # fmt: skip
     blocking = [line for line in lines if not line.passed and line.severity == "ERROR"]
+    _report_to_the_gate(settings, lines)
     click.echo(f"\n{len(lines)} checks: {sum(line.passed for line in lines)} passed, "
                f"{len(blocking)} blocking failures, "
                f"{sum(not line.passed and line.severity == 'WARN' for line in lines)} warnings; "
                f"Data Docs: {settings.home / 'quality' / 'data_docs' / 'index.html'}")  # fmt: skip
     if blocking:
         sys.exit(1)
+
+
+def _report_to_the_gate(settings: Settings, lines: list) -> None:
+    """`crimestat check`'s results become the latest evaluations of the same asset checks in
+    the Dagster instance, which the publication gate reads."""
+    from orchestration.definitions import defs
+    from orchestration.gates import report_check_lines
+    from orchestration.runs import dagster_instance
+
+    with dagster_instance(settings) as instance:
+        report_check_lines(instance, defs.resolve_asset_graph(), lines)
+
+
+def _publication_gate(settings: Settings, asset_key: list[str], con: object) -> None:
+    """The one publication gate (orchestration.gates), as the Dagster assets ask it: refuse,
+    naming each failed blocking check and stale mart, before anything is written."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.gates import PublicationRefused, require_publication_allowed
+    from orchestration.runs import dagster_instance
+
+    with dagster_instance(settings) as instance:
+        try:
+            require_publication_allowed(
+                instance, defs.resolve_asset_graph(), dg.AssetKey(asset_key), con
+            )
+        except PublicationRefused as refused:
+            _fail(str(refused))
 
 
 @main.command()
@@ -428,6 +458,7 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
     settings = _settings_with_warehouse()
     try:
         with settings.warehouse() as con:
+            _publication_gate(settings, ["exports", dataflow_id.lower()], con)
             release = produce_release(
                 con, settings.exports_dir, dataflow_id, year, vintage=vintage,
                 status="final" if final else "provisional",
@@ -467,6 +498,7 @@ def extracts(partner: str, month: str) -> None:
     settings = _settings_with_warehouse()
     try:
         with settings.warehouse() as con:
+            _publication_gate(settings, ["extracts", partner.lower()], con)
             outcome = deliver_package(con, partner, month, settings.outbox_dir,
                                       outbox_file_mode=settings.outbox_file_mode)  # fmt: skip
     except (PartnerConfigError, ReleaseError, DeliveryError) as error:
