@@ -178,3 +178,131 @@ def test_the_demo_refuses_a_register_database(
     assert result.exit_code == 1 and "CRIMESTAT_INCIDENTS_DB_URL" in result.stderr
     assert "secret" not in result.output + result.stderr
     assert calls == [] and not (crimestat_home / DEMO_MARKER).exists()
+
+
+# --------------------------------------------------------------------------------------
+# Publication killed at each step, then run again (sdmx_export.intents)
+# --------------------------------------------------------------------------------------
+
+RELEASE_YEAR = 2023
+PACKAGE_MONTH = "2023-06"
+KILL_POINTS = ("after_intent", "after_place", "before_commit")
+
+PUBLISH = """
+import sys
+from pathlib import Path
+import duckdb
+home, kind = Path(sys.argv[1]), sys.argv[2]
+con = duckdb.connect(str(home / "warehouse.duckdb"))
+if kind == "release":
+    from sdmx_export.releases import produce_release
+    print(produce_release(con, home / "exports", "CRIM_JUST", int(sys.argv[3])).release_id)
+else:
+    from sdmx_export.partners.packages import deliver_package
+    print(deliver_package(con, "EE", sys.argv[3], home / "outbox").package_id)
+con.close()
+"""
+
+
+@pytest.fixture(scope="module")
+def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import contextlib
+    import shutil
+
+    import duckdb
+    from dashboards_fixtures import build_warehouse_isolated
+
+    home = tmp_path_factory.mktemp("kill-releases")
+    build_warehouse_isolated(home)
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("drop schema releases cascade")  # the dashboards fixture's hand-made rows
+    shutil.rmtree(home / "exports")
+    return home
+
+
+@pytest.fixture(scope="module")
+def partner_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """test_partner_extracts' warehouse: convictions of June 2023 for the EE package."""
+    import test_partner_extracts
+
+    return test_partner_extracts.home.__wrapped__(tmp_path_factory)
+
+
+def publish(home: Path, kind: str, period: str, kill_at: str | None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    environment.pop("CRIMESTAT_KILL_AT", None)
+    if kill_at:
+        environment["CRIMESTAT_KILL_AT"] = f"{kind}:{kill_at}"
+    return subprocess.run(
+        [sys.executable, "-c", PUBLISH, str(home), kind, period],
+        env=environment, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rows(home: Path, sql: str) -> list[tuple]:
+    import contextlib
+
+    import duckdb
+
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize("kill_at", KILL_POINTS)
+def test_a_release_killed_at_each_step_is_repaired_by_the_next_run(
+    release_home: Path, tmp_path: Path, kill_at: str
+) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(release_home, home)
+    killed = publish(home, "release", str(RELEASE_YEAR), kill_at)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert rows(home, "select ident from releases.publication_intents") == [
+        (f"CRIM_JUST-{RELEASE_YEAR}-v1",)
+    ]
+
+    again = publish(home, "release", str(RELEASE_YEAR), None)
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.strip() == f"CRIM_JUST-{RELEASE_YEAR}-v1"  # the same number, not v2
+    assert rows(home, "select release_id from releases.releases") == [
+        (f"CRIM_JUST-{RELEASE_YEAR}-v1",)
+    ]
+    assert rows(home, "select * from releases.publication_intents") == []
+    year_dir = home / "exports" / "CRIM_JUST" / str(RELEASE_YEAR)
+    assert [p.name for p in year_dir.iterdir()] == ["v1"]
+    recorded = dict(rows(home, "select relative_path, sha256 from releases.release_files"))
+    assert recorded and all(sha256(home / "exports" / p) == s for p, s in recorded.items())
+    placed = {str(p.relative_to(home / "exports")) for p in (year_dir / "v1").iterdir()}
+    assert set(recorded) <= placed  # every recorded file is there, with its bytes
+
+
+@pytest.mark.parametrize("kill_at", KILL_POINTS)
+def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
+    partner_home: Path, tmp_path: Path, kill_at: str
+) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(partner_home, home)
+    killed = publish(home, "package", PACKAGE_MONTH, kill_at)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+    again = publish(home, "package", PACKAGE_MONTH, None)
+
+    ident = f"LT-EE_{PACKAGE_MONTH}_package-001"
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.strip() == ident
+    [(package_id, destination, digest)] = rows(
+        home, "select package_id, destination, sha256 from releases.partner_deliveries"
+    )
+    assert package_id == ident and sha256(Path(destination)) == digest
+    assert sorted(p.name for p in (home / "outbox" / "EE").iterdir()) == [f"{ident}.zip"]
+    assert rows(home, "select * from releases.publication_intents") == []
