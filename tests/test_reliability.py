@@ -306,3 +306,72 @@ def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
     assert package_id == ident and sha256(Path(destination)) == digest
     assert sorted(p.name for p in (home / "outbox" / "EE").iterdir()) == [f"{ident}.zip"]
     assert rows(home, "select * from releases.publication_intents") == []
+
+
+# --------------------------------------------------------------------------------------
+# One gate for every door: crimestat export and extracts ask the Dagster assets' gate
+# --------------------------------------------------------------------------------------
+
+
+def test_export_and_extracts_are_refused_by_the_gate(
+    partner_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blocking check that `crimestat check` found failing, then a mart older than the
+    newest raw load: both commands refuse, naming the check and its values, the mart and
+    its times; nothing is written."""
+    import shutil
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    import dagster as dg
+    from click.testing import CliRunner
+
+    from crimestat.checks import CheckLine
+    from crimestat.cli import main
+    from crimestat.settings import load_settings
+    from orchestration.definitions import defs
+    from orchestration.gates import report_check_lines
+    from orchestration.runs import dagster_instance
+
+    home = tmp_path / "home"
+    shutil.copytree(partner_home, home)
+    monkeypatch.setenv("CRIMESTAT_HOME", str(home))
+    graph = defs.resolve_asset_graph()
+    extracts = ["extracts", "--partner", "EE", "--month", PACKAGE_MONTH]
+    export = ["export", "--dataflow", "CRIM_JUST", "--year", "2023"]
+
+    failing = CheckLine("gx_raw_convictions", "raw/convictions", "ERROR", False,
+                        "citizenship: 2 e.g. [\"XX\"]")  # fmt: skip
+    with dagster_instance(load_settings()) as instance:
+        assert report_check_lines(instance, graph, [failing]) == 1
+    for command in (extracts, export):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert "check gx_raw_convictions on raw/convictions failed (crimestat check)" in (
+            result.stderr
+        )
+        assert "citizenship: 2 e.g." in result.stderr
+    assert not (home / "outbox").exists() and not (home / "exports").exists()
+
+    with dagster_instance(load_settings()) as instance:  # checked again: it passes now
+        report_check_lines(instance, graph, [replace(failing, passed=True, detail="")])
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(dg.AssetKey(["marts", "persons_convicted_by_citizenship"]))
+        )
+    loaded_at = datetime.now() + timedelta(minutes=5)  # a load after the mart was built
+    import contextlib
+
+    import duckdb
+
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("insert into raw.file_loads values ('convictions', ?, 'c.jsonl.gz', 'x', "
+                    "0, 0, 0, ?)", [PACKAGE_MONTH, loaded_at])  # fmt: skip
+    result = CliRunner().invoke(main, extracts)
+    assert result.exit_code == 1, result.output
+    assert "mart marts/persons_convicted_by_citizenship is stale: built at " in result.stderr
+    assert f"newest load of raw/convictions at {loaded_at:%Y-%m-%d %H:%M:%S}" in result.stderr
+
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("delete from raw.file_loads where _file = 'c.jsonl.gz'")
+    result = CliRunner().invoke(main, extracts)
+    assert result.exit_code == 0, result.output + result.stderr
