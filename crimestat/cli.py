@@ -167,12 +167,13 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
 
     try:
         settings = load_settings()
-        log_path = settings.home / "logs" / f"materialize-{time.strftime('%Y%m%dT%H%M%S')}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        click.echo(f"materializing on {settings.home} (dbt output in {log_path})")
-        # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
-        with log_path.open("w") as log, contextlib.redirect_stdout(log):
-            outcomes = materialize_selection(defs, settings, selection, partition)
+        with _run_lock(settings, "crimestat materialize"):
+            log_path = settings.home / "logs" / f"materialize-{time.strftime('%Y%m%dT%H%M%S')}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            click.echo(f"materializing on {settings.home} (dbt output in {log_path})")
+            # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
+            with log_path.open("w") as log, contextlib.redirect_stdout(log):
+                outcomes = materialize_selection(defs, settings, selection, partition)
     except (ValueError, SettingsError, SourceDatabaseError) as exc:
         _fail(str(exc))
     for outcome in outcomes:
@@ -189,6 +190,23 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
         for line in outcome.warnings:
             click.secho(f"    {line}", fg="yellow")
     return outcomes
+
+
+def _run_lock(settings: Settings, command: str) -> contextlib.ExitStack:
+    """The home's run lock (crimestat.run_lock), held until the returned stack closes: a
+    second run waits, saying for whom, and gives up after CRIMESTAT_RUN_LOCK_WAIT_SECONDS
+    naming the holder."""
+    from crimestat.run_lock import RunLockTimeout, run_lock
+
+    stack = contextlib.ExitStack()
+    try:
+        stack.enter_context(run_lock(
+            settings.home, command, settings.run_lock_wait_seconds,
+            on_wait=lambda line: click.secho(line, fg="yellow", err=True),
+        ))  # fmt: skip
+    except RunLockTimeout as error:
+        _fail(str(error))
+    return stack
 
 
 @main.command()
@@ -213,12 +231,42 @@ def check() -> None:
         click.echo(f"{line.check[:58]:<58} {line.target[:34]:<34} {line.severity:<8} {verdict}"
                    f"    {line.detail}")  # fmt: skip
     blocking = [line for line in lines if not line.passed and line.severity == "ERROR"]
+    _report_to_the_gate(settings, lines)
     click.echo(f"\n{len(lines)} checks: {sum(line.passed for line in lines)} passed, "
                f"{len(blocking)} blocking failures, "
                f"{sum(not line.passed and line.severity == 'WARN' for line in lines)} warnings; "
                f"Data Docs: {settings.home / 'quality' / 'data_docs' / 'index.html'}")  # fmt: skip
     if blocking:
         sys.exit(1)
+
+
+def _report_to_the_gate(settings: Settings, lines: list) -> None:
+    """`crimestat check`'s results become the latest evaluations of the same asset checks in
+    the Dagster instance, which the publication gate reads."""
+    from orchestration.definitions import defs
+    from orchestration.gates import report_check_lines
+    from orchestration.runs import dagster_instance
+
+    with dagster_instance(settings) as instance:
+        report_check_lines(instance, defs.resolve_asset_graph(), lines)
+
+
+def _publication_gate(settings: Settings, asset_key: list[str], con: object) -> None:
+    """The one publication gate (orchestration.gates), as the Dagster assets ask it: refuse,
+    naming each failed blocking check and stale mart, before anything is written."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.gates import PublicationRefused, require_publication_allowed
+    from orchestration.runs import dagster_instance
+
+    with dagster_instance(settings) as instance:
+        try:
+            require_publication_allowed(
+                instance, defs.resolve_asset_graph(), dg.AssetKey(asset_key), con
+            )
+        except PublicationRefused as refused:
+            _fail(str(refused))
 
 
 @main.command()
@@ -234,19 +282,28 @@ def demo(start: str, months: int, scale: float) -> None:
         settings = load_settings()
     except SettingsError as error:
         _fail(str(error))
+    if settings.register_database_urls:  # checked first: a refused home gets no marker
+        names = [f"CRIMESTAT_{r.upper()}_DB_URL" for r in sorted(settings.register_database_urls)]
+        _fail("the demo runs on synthetic registers only, never a register database: unset "
+              + ", ".join(names))  # fmt: skip
     if not claim_demo_home(settings.home):
         _fail(
             f"{settings.home} (CRIMESTAT_HOME) holds data and was not made by the demo (it has "
             f"no {DEMO_MARKER}); the demo replaces its landing files: point CRIMESTAT_HOME at a "
             "new or empty directory (or remove an earlier demo's home)"
         )
+    if settings.landing_dir.is_symlink():  # the demo deletes only what lies in its home
+        _fail(f"{settings.landing_dir} is a link to {settings.landing_dir.readlink()}: the demo "
+              "replaces its landing files and deletes nothing outside its home; remove the "
+              "link or point CRIMESTAT_HOME at a new or empty directory")  # fmt: skip
     _demo_key_warning_once(settings)
     click.secho(f"crimestat demo in {settings.home}", bold=True)
-    if settings.landing_dir.exists():
-        click.echo(f"replacing the demo's landing files in {settings.landing_dir}")
-        shutil.rmtree(settings.landing_dir)
-    _generate(settings.landing_dir, start, months, scale, 42, 0.001, 0, generate_registers)
-    outcomes = _materialize(None, None)
+    with _run_lock(settings, "crimestat demo"):  # its materialize runs under the same lock
+        if settings.landing_dir.exists():
+            click.echo(f"replacing the demo's landing files in {settings.landing_dir}")
+            shutil.rmtree(settings.landing_dir)
+        _generate(settings.landing_dir, start, months, scale, 42, 0.001, 0, generate_registers)
+        outcomes = _materialize(None, None)
     from crimestat.summary import print_summary
 
     print_summary(settings)
@@ -401,6 +458,7 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
     settings = _settings_with_warehouse()
     try:
         with settings.warehouse() as con:
+            _publication_gate(settings, ["exports", dataflow_id.lower()], con)
             release = produce_release(
                 con, settings.exports_dir, dataflow_id, year, vintage=vintage,
                 status="final" if final else "provisional",
@@ -440,6 +498,7 @@ def extracts(partner: str, month: str) -> None:
     settings = _settings_with_warehouse()
     try:
         with settings.warehouse() as con:
+            _publication_gate(settings, ["extracts", partner.lower()], con)
             outcome = deliver_package(con, partner, month, settings.outbox_dir,
                                       outbox_file_mode=settings.outbox_file_mode)  # fmt: skip
     except (PartnerConfigError, ReleaseError, DeliveryError) as error:

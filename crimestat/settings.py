@@ -125,6 +125,11 @@ class Settings:
     max_line_bytes: int = field(default_factory=_max_line_bytes)
     # Permission bits of delivered partner packages (their folders get the matching x bits).
     outbox_file_mode: int = DEFAULT_OUTBOX_FILE_MODE
+    # How long a connection (crimestat's and dbt's) waits for the warehouse's lock while
+    # another process writes it, and how long `crimestat materialize` waits for a run already
+    # going on the same home, before giving up with a message.
+    lock_wait_seconds: float = 600.0
+    run_lock_wait_seconds: float = 3600.0
 
     def __repr__(self) -> str:
         """What the settings hold, each database named without its secrets (settings are
@@ -144,6 +149,7 @@ class Settings:
         read_only, wait_seconds, as ingestion.warehouse.warehouse_connection takes them)."""
         from ingestion.warehouse import warehouse_connection
 
+        options.setdefault("wait_seconds", self.lock_wait_seconds)
         return warehouse_connection(
             self.warehouse_path, memory_limit=self.duckdb_memory_limit, **options
         )
@@ -243,7 +249,8 @@ def claim_demo_home(home: Path) -> bool:
     marker = home / DEMO_MARKER
     if marker.is_file():
         return True
-    if home.is_dir() and any(home.iterdir()):
+    # The run lock (crimestat.run_lock) a command left behind holds no data.
+    if home.is_dir() and any(p.name != ".run.lock" for p in home.iterdir()):
         return False
     home.mkdir(parents=True, exist_ok=True)
     marker.write_text(
@@ -379,6 +386,17 @@ def _duckdb_memory_limit() -> str:
     return value
 
 
+def _seconds(variable: str, default: float) -> float:
+    value = os.environ.get(variable, "").strip() or str(default)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise SettingsError(f"{variable} must be a number of seconds >= 0, got {value!r}")
+    return seconds
+
+
 def restrict_new_files() -> None:
     """Whatever this process (and the processes it starts) creates from now on is its owner's
     only: files 0600, directories 0700, SQLite, DuckDB and dbt files included."""
@@ -423,4 +441,8 @@ def load_settings() -> Settings:
         ingestion_workers=_ingestion_workers(),
         duckdb_memory_limit=_duckdb_memory_limit(),
         outbox_file_mode=_outbox_file_mode(),
+        lock_wait_seconds=_seconds("CRIMESTAT_LOCK_WAIT_SECONDS", Settings.lock_wait_seconds),
+        run_lock_wait_seconds=_seconds(
+            "CRIMESTAT_RUN_LOCK_WAIT_SECONDS", Settings.run_lock_wait_seconds
+        ),
     )

@@ -1,15 +1,17 @@
 """The DuckDB warehouse file: connections that wait their turn, and the raw schema.
 
-DuckDB admits one writing process per file. Steps of a Dagster run (or a second run) that
-need the file wait for the lock for a while instead of failing at once.
+DuckDB admits one writing process per file. Steps of a Dagster run (or a second run), dbt
+included, that need the file wait for the lock (CRIMESTAT_LOCK_WAIT_SECONDS) instead of failing
+at once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -30,17 +32,7 @@ def warehouse_connection(
     """`memory_limit` (the deployment's setting, e.g. '1GB') bounds DuckDB's buffers, which
     spill to disk beyond it; None keeps DuckDB's default of 80% of the machine's memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+    con = connect_waiting(str(path), wait_seconds=wait_seconds, read_only=read_only)
     try:
         if memory_limit:
             # Set, not passed as connect config: DuckDB refuses a second connection of the
@@ -49,6 +41,28 @@ def warehouse_connection(
         yield con
     finally:
         con.close()
+
+
+def connect_waiting(
+    path: str,
+    *,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+    connect: Callable[..., duckdb.DuckDBPyConnection] = duckdb.connect,
+    **options: Any,
+) -> duckdb.DuckDBPyConnection:
+    """`connect(path, **options)`, retried while another process holds the file's lock, for
+    up to `wait_seconds` (the setting CRIMESTAT_LOCK_WAIT_SECONDS); dbt's connections wait
+    through the same loop (crimestat.dbt_lock_wait)."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return connect(path, **options)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic()) + 0.01))
+            delay = min(delay * 2, 2.0)
 
 
 @contextmanager

@@ -3,7 +3,8 @@
 Every alert is appended to the alert log (`$CRIMESTAT_HOME/logs/alerts.log`, one JSON object
 per line), whatever else is configured, so no alert is ever lost to a mail server being down;
 further notifiers plug in beside it (e-mail over SMTP when CRIMESTAT_ALERT_SMTP_URL is set). A
-notifier that fails is itself recorded in the alert log and the others still run.
+notifier that fails never stops the others: the failure is printed to stderr, named in the
+alert the later notifiers send, and recorded in the alert log when that can be written.
 
 Two paths raise alerts: the run-failure sensor (runs launched by schedules, sensors, the UI,
 seen by the Dagster daemon) and `materialize_selection` (runs of the command line, which run
@@ -12,11 +13,13 @@ in process and never pass through the daemon).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import smtplib
 import ssl
+import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -88,12 +91,14 @@ class AlertLog:
     def notify(self, alert: Alert) -> None:
         self._append({"alert": asdict(alert), "subject": alert.subject})
 
-    def record_failure(self, alert: Alert, notifier: str, error: Exception) -> None:
+    def record_failure(
+        self, alert: Alert, notifier: str, error: Exception, text: str | None = None
+    ) -> None:
         self._append(
             {
                 "notifier_failed": notifier,
                 "run_id": alert.run_id,
-                "error": f"{type(error).__name__}: {error}",
+                "error": text or f"{type(error).__name__}: {error}",
                 "at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
         )
@@ -144,14 +149,47 @@ def notifiers(settings: Settings) -> list[Notifier]:
     return chosen
 
 
-def send_alert(alert: Alert, settings: Settings, extra: Sequence[Notifier] = ()) -> None:
-    """Pass the alert to every notifier; one that fails is recorded, the others still run."""
-    log = AlertLog(settings.alert_log_path)
+def send_alert(alert: Alert, settings: Settings, extra: Sequence[Notifier] = ()) -> list[str]:
+    """Pass the alert to every notifier; one that fails (log unwritable, disk full, SMTP down)
+    never stops the others. Each failure is printed to stderr (secrets masked), named in the
+    alert the later notifiers send, and recorded in the alert log when it can be written.
+    Returns the failures, one line each."""
+    failures: list[tuple[str, Exception]] = []
     for notifier in [*notifiers(settings), *extra]:
+        sent = alert
+        if failures:  # the e-mail says the log could not be written, and so on
+            sent = replace(alert, problems=(*alert.problems, *(
+                f"alert notifier {name} failed: {_masked(error, settings)}"
+                for name, error in failures)))  # fmt: skip
         try:
-            notifier.notify(alert)
+            notifier.notify(sent)
         except Exception as error:  # any notifier failure must not hide the alert
-            log.record_failure(alert, notifier.name, error)
+            failures.append((notifier.name, error))
+            _to_stderr(f"alert for run {alert.run_id[:8]}: notifier {notifier.name} failed: "
+                       f"{_masked(error, settings)}")  # fmt: skip
+    log = AlertLog(settings.alert_log_path)
+    for name, error in failures:
+        try:
+            log.record_failure(alert, name, error, _masked(error, settings))
+        except Exception as log_error:
+            _to_stderr(f"alert for run {alert.run_id[:8]}: failure of notifier {name} not "
+                       f"recorded in {log.path}: {_masked(log_error, settings)}")  # fmt: skip
+    return [f"{name}: {_masked(error, settings)}" for name, error in failures]
+
+
+def _masked(error: BaseException, settings: Settings) -> str:
+    """`Type: message` with the SMTP credentials (if any) replaced by ***."""
+    text = f"{type(error).__name__}: {error}"
+    smtp = settings.alert_smtp
+    for secret in (smtp.password, smtp.username) if smtp else ():
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _to_stderr(line: str) -> None:
+    with contextlib.suppress(Exception):  # a closed stderr must not stop the alert either
+        print(f"crimestat: {line}", file=sys.stderr, flush=True)
 
 
 def alert_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert:

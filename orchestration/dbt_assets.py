@@ -60,6 +60,7 @@ def dbt_environment() -> dict[str, str]:
     return {
         "CRIMESTAT_HOME": str(settings.home),
         "CRIMESTAT_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "CRIMESTAT_LOCK_WAIT_SECONDS": str(settings.lock_wait_seconds),
         "DBT_INDIRECT_SELECTION": "buildable",
     }
 

@@ -55,7 +55,7 @@ import duckdb
 import polars as pl
 from sdmx.message import StructureMessage
 
-from sdmx_export import datasets
+from sdmx_export import datasets, intents
 from sdmx_export.layout import DsdLayout
 from sdmx_export.readers import SdmxFileError, read_back
 from sdmx_export.settings import StructureSettings
@@ -203,6 +203,7 @@ def produce_release(
     layout = DsdLayout.of(flow)
     exports_dir = Path(exports_dir)
     ensure_release_tables(con)
+    intents.reconcile(con, "release")  # a release killed half-way: its files go, its number is free
     existing = con.execute(
         f"select vintage from {SCHEMA}.releases where dataset = ? and reference_period = ? "
         "order by vintage",
@@ -254,10 +255,19 @@ def produce_release(
         gate(staging, files, structures, expected, layout)
         release = _with_files(release, staging, files, exports_dir)
         if new:
+            intents.record_intent(
+                con, "release", release.release_id,
+                {release.directory / p.name: sha256_of(p) for p in staging.iterdir()},
+                [] if release.directory.exists() else [release.directory],
+            )  # fmt: skip
+            intents.kill_point("release:after_intent")
             con.execute("begin transaction")
             try:
                 record_release(con, release, cells)
                 _place(staging, release.directory)
+                intents.kill_point("release:after_place")
+                intents.clear_intent(con, "release", release.release_id)
+                intents.kill_point("release:before_commit")
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")

@@ -126,3 +126,70 @@ def test_smtp_password_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
         True,
     )
     assert "s3cr" not in repr(smtp) and "s3cr" not in repr(load_settings())
+
+
+def an_alert() -> object:
+    from orchestration.alerts import Alert
+
+    return Alert(run_id="deadbeef" * 4, job="month_refresh", partitions="2022-02",
+                 problems=("step raw/incidents failed",), failed_blocking_checks=(),
+                 raised_at="2024-01-01T00:00:00+00:00")  # fmt: skip
+
+
+def make_logs_unwritable(home: Path) -> None:
+    """An unwritable logs directory: 0500 for a normal user; root writes anywhere, so there
+    `logs` is a file (no alerts.log can be created under it either way)."""
+    import os
+
+    if os.geteuid() == 0:
+        (home / "logs").write_text("not a directory")
+    else:
+        (home / "logs").mkdir()
+        (home / "logs").chmod(0o500)
+
+
+def test_an_unwritable_log_does_not_stop_the_email(
+    crimestat_home: Path, smtp_server, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from orchestration.alerts import send_alert
+
+    controller, inbox = smtp_server
+    monkeypatch.setenv("CRIMESTAT_ALERT_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
+    monkeypatch.setenv("CRIMESTAT_ALERT_EMAIL_TO", "duty@vrm.lt")
+    make_logs_unwritable(crimestat_home)
+
+    failures = send_alert(an_alert(), load_settings())
+
+    [(recipients, mail)] = inbox.messages  # the e-mail still arrives
+    assert recipients == ["duty@vrm.lt"]
+    assert "step raw/incidents failed" in mail.get_content()
+    assert "alert notifier alert-log failed" in mail.get_content()  # recorded in the e-mail
+    [failure] = failures
+    assert failure.startswith("alert-log: ")
+    err = capsys.readouterr().err
+    assert "notifier alert-log failed" in err and "deadbeef" in err
+
+
+def test_every_notifier_failing_is_printed_without_secrets(
+    crimestat_home: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Disk full for the log, SMTP down: both failures on stderr, neither raises, no
+    password shown."""
+    from orchestration import alerts
+
+    monkeypatch.setenv("CRIMESTAT_ALERT_SMTP_URL",
+                       f"smtps://duty:pa55-w0rd-secret@127.0.0.1:{free_port()}")  # fmt: skip
+    monkeypatch.setenv("CRIMESTAT_ALERT_EMAIL_TO", "duty@vrm.lt")
+
+    def disk_full(self, entry: dict) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(alerts.AlertLog, "_append", disk_full)
+
+    failures = alerts.send_alert(an_alert(), load_settings())
+
+    assert [f.split(":")[0] for f in failures] == ["alert-log", "smtp"]
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "notifier smtp failed" in err
+    assert "not recorded in" in err  # the log could not take the failures either
+    assert "pa55-w0rd-secret" not in err

@@ -44,6 +44,12 @@ class OutboxDelivery:
         self.outbox_dir = Path(outbox_dir)
         self.file_mode = file_mode
 
+    def placed_paths(self, package_path: Path, partner: str) -> list[Path]:
+        """The package's place, then the hidden temporary name `deliver` copies to first
+        (recorded in the publication intent before delivering: sdmx_export.intents)."""
+        folder = self.outbox_dir / partner
+        return [folder / package_path.name, folder / f".{package_path.name}.partial"]
+
     def deliver(self, package_path: Path, partner: str) -> str:
         """Copy beside the target under a hidden name, flush it, then link it into place:
         the package appears complete or not at all, and a link never replaces a file that

@@ -47,6 +47,7 @@ from sdmx.message import StructureMessage
 
 from crimestat.settings import DEFAULT_OUTBOX_FILE_MODE
 from ingestion.contracts import FILE_LOADS, MONTH_PATTERN
+from sdmx_export import intents
 from sdmx_export.layout import DsdLayout
 from sdmx_export.partners.config import CONFIG_DIR, AgreedTable, PartnerConfig, load_partner
 from sdmx_export.partners.delivery import DeliveryAdapter, DeliveryError, delivery_adapter
@@ -204,6 +205,7 @@ def produce_package(
         raise PackageError(f"month must look like YYYY-MM, not {month!r}")
     settings = settings or StructureSettings()
     ensure_delivery_log(con)
+    intents.reconcile(con, "package")  # a package killed half-way: its zip goes, its number is free
     previous = _latest_delivery(con, partner.code, month)
     number = previous["package_number"] + 1 if previous else 1
     structures = structures or partner_structures(partner, settings)
@@ -229,12 +231,16 @@ def produce_package(
         zip_path = staging / f"{ident}.zip"
         _zip(zip_path, staging, [f["name"] for f in manifest["files"]] + [MANIFEST], now)
         digest, size = sha256_of(zip_path), zip_path.stat().st_size
+        intents.record_intent(con, "package", ident, _placed(adapter, zip_path, partner, digest))
+        intents.kill_point("package:after_intent")
         con.execute("begin transaction")
         try:
             for table in tables:
                 record_release(con, _release(table, month, number, now, as_of or now, ident),
                                table.cells)  # fmt: skip
             destination = adapter.deliver(zip_path, partner.code)
+            intents.kill_point("package:after_place")
+            intents.clear_intent(con, "package", ident)
             con.execute(
                 f"insert into {SCHEMA}.partner_deliveries values "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -243,6 +249,7 @@ def produce_package(
                  [t.release_id for t in tables], destination, adapter.name, now,
                  datetime.now(UTC).replace(microsecond=0, tzinfo=None)],
             )  # fmt: skip
+            intents.kill_point("package:before_commit")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -253,6 +260,18 @@ def produce_package(
 
 
 # --- internals -------------------------------------------------------------------------
+
+
+def _placed(
+    adapter: DeliveryAdapter, zip_path: Path, partner: PartnerConfig, digest: str
+) -> dict[Path, str]:
+    """What the adapter will create, for the publication intent: the package (its SHA-256)
+    and its hidden temporary name; nothing for an adapter that delivers elsewhere."""
+    placed = getattr(adapter, "placed_paths", None)
+    if placed is None:
+        return {}
+    target, *temporary = placed(zip_path, partner.code)
+    return {target: digest} | dict.fromkeys(temporary, intents.TEMPORARY)
 
 
 def _latest_delivery(

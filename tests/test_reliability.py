@@ -1,0 +1,377 @@
+"""Faults of concurrency and crashes (README "Reliability and security" / "Faults"): dbt
+waits for the warehouse's lock like crimestat's own connections, two runs on one home never
+interleave, and publication killed at any step is repaired by the next run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+DBT_PROJECT = PROJECT / "dbt_project"
+
+
+def hold_warehouse_lock(home: Path, seconds: float) -> subprocess.Popen:
+    """Another process writing the warehouse for `seconds` (as a backup or export would)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time\n"
+         f"con = duckdb.connect({str(home / 'warehouse.duckdb')!r})\n"
+         "print('held', flush=True)\n"
+         f"time.sleep({seconds})\n"
+         "con.close()"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def dbt_debug(home: Path, wait_seconds: str) -> subprocess.CompletedProcess:
+    dbt = Path(sys.executable).parent / "dbt"
+    return subprocess.run(
+        [str(dbt), "debug", "--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)],
+        env={**os.environ, "CRIMESTAT_HOME": str(home),
+             "CRIMESTAT_LOCK_WAIT_SECONDS": wait_seconds},
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def test_dbt_waits_for_the_warehouse_lock(crimestat_home: Path) -> None:
+    holder = hold_warehouse_lock(crimestat_home, 6)
+    started = time.monotonic()
+    result = dbt_debug(crimestat_home, "120")
+    holder.wait()
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "Connection test: [OK" in result.stdout.replace("\x1b[32m", "")
+    assert time.monotonic() - started >= 4  # it waited for the holder, then connected
+
+
+def test_dbt_gives_up_after_the_lock_wait_setting(crimestat_home: Path) -> None:
+    holder = hold_warehouse_lock(crimestat_home, 30)
+    try:
+        result = dbt_debug(crimestat_home, "1")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode != 0
+    assert "lock" in result.stdout.lower()
+
+
+HOLD_RUN_LOCK = """
+import sys, time
+from pathlib import Path
+from crimestat.run_lock import run_lock
+with run_lock(Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]),
+              on_wait=lambda line: print("WAIT " + line, flush=True)):
+    print(f"acquired {time.time()}", flush=True)
+    time.sleep(float(sys.argv[4]))
+    print(f"released {time.time()}", flush=True)
+"""
+
+
+def hold_run_lock(home: Path, command: str, seconds: float, wait: float = 60) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLD_RUN_LOCK, str(home), command, str(wait), str(seconds)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_a_second_run_waits_for_the_first(crimestat_home: Path) -> None:
+    first = hold_run_lock(crimestat_home, "crimestat materialize", 2.5)
+    assert first.stdout is not None and first.stdout.readline().startswith("acquired")
+    second = hold_run_lock(crimestat_home, "crimestat materialize", 0)
+    first_out = first.communicate(timeout=60)[0]
+    second_out = second.communicate(timeout=60)[0].splitlines()
+    released = float(first_out.split()[-1])
+    assert second_out[0].startswith("WAIT waiting for the run that holds")
+    assert f"pid {first.pid} (crimestat materialize, since " in second_out[0]
+    acquired = float(second_out[1].split()[-1])
+    assert acquired >= released  # never interleaved
+
+
+def test_materialize_gives_up_naming_the_holder(
+    crimestat_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from crimestat import cli
+
+    holder = hold_run_lock(crimestat_home, "crimestat demo", 60)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().startswith("acquired")
+        monkeypatch.setenv("CRIMESTAT_RUN_LOCK_WAIT_SECONDS", "0.5")
+        result = CliRunner().invoke(cli.main, ["materialize"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert f"another run holds {crimestat_home}" in result.stderr
+    assert f"pid {holder.pid} (crimestat demo, since " in result.stderr
+    assert "CRIMESTAT_RUN_LOCK_WAIT_SECONDS" in result.stderr
+    assert not (crimestat_home / "warehouse.duckdb").exists()  # nothing ran
+
+
+def demo_without_work(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`crimestat demo` with generation, runs and summary replaced by a record of calls."""
+    from crimestat import cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(cli, "_generate", lambda out, *a: calls.append(f"generate {out}"))
+    monkeypatch.setattr(cli, "_materialize", lambda *a: calls.append("materialize") or [])
+    monkeypatch.setattr("crimestat.summary.print_summary", lambda *a: None)
+    monkeypatch.setenv("CRIMESTAT_DEMO", "1")
+    monkeypatch.delenv("CRIMESTAT_PSEUDONYMISATION_KEY")
+    return calls
+
+
+def test_the_demo_deletes_nothing_outside_its_landing(
+    crimestat_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo home: only its landing files are replaced; exports, outbox and files beside
+    stay. A landing that is a link elsewhere (a real landing zone) is refused untouched."""
+    from click.testing import CliRunner
+
+    from crimestat import cli
+    from crimestat.settings import DEMO_MARKER
+
+    calls = demo_without_work(monkeypatch)
+    assert CliRunner().invoke(cli.main, ["demo"]).exit_code == 0  # an empty home: claimed
+    assert (crimestat_home / DEMO_MARKER).is_file()
+    for kept in ("exports/CRIM_OFF_CAT/2022/v1/manifest.json", "outbox/LV/log.jsonl", "notes"):
+        (crimestat_home / kept).parent.mkdir(parents=True, exist_ok=True)
+        (crimestat_home / kept).write_text("kept")
+    (crimestat_home / "landing/incidents/2022-01").mkdir(parents=True)
+    (crimestat_home / "landing/incidents/2022-01/old.csv.gz").write_text("old demo file")
+    result = CliRunner().invoke(cli.main, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert not (crimestat_home / "landing").exists()  # replaced (generation is stubbed here)
+    for kept in ("exports/CRIM_OFF_CAT/2022/v1/manifest.json", "outbox/LV/log.jsonl", "notes"):
+        assert (crimestat_home / kept).read_text() == "kept"
+    assert calls == [f"generate {crimestat_home / 'landing'}", "materialize"] * 2
+
+    real_landing = tmp_path / "real-landing"
+    (real_landing / "incidents").mkdir(parents=True)
+    (real_landing / "incidents/extract.csv.gz").write_text("real")
+    (crimestat_home / "landing").symlink_to(real_landing)
+    result = CliRunner().invoke(cli.main, ["demo"])
+    assert result.exit_code == 1 and "deletes nothing outside its home" in result.stderr
+    assert (real_landing / "incidents/extract.csv.gz").read_text() == "real"
+    assert len(calls) == 4
+
+
+def test_the_demo_refuses_a_register_database(
+    crimestat_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from crimestat import cli
+    from crimestat.settings import DEMO_MARKER
+
+    calls = demo_without_work(monkeypatch)
+    monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", "a-real-deployment-key-0123")
+    monkeypatch.setenv("CRIMESTAT_INCIDENTS_DB_URL", "postgresql://u:secret@db/registers")
+    result = CliRunner().invoke(cli.main, ["demo"])
+    assert result.exit_code == 1 and "CRIMESTAT_INCIDENTS_DB_URL" in result.stderr
+    assert "secret" not in result.output + result.stderr
+    assert calls == [] and not (crimestat_home / DEMO_MARKER).exists()
+
+
+# --------------------------------------------------------------------------------------
+# Publication killed at each step, then run again (sdmx_export.intents)
+# --------------------------------------------------------------------------------------
+
+RELEASE_YEAR = 2023
+PACKAGE_MONTH = "2023-06"
+KILL_POINTS = ("after_intent", "after_place", "before_commit")
+
+PUBLISH = """
+import sys
+from pathlib import Path
+import duckdb
+home, kind = Path(sys.argv[1]), sys.argv[2]
+con = duckdb.connect(str(home / "warehouse.duckdb"))
+if kind == "release":
+    from sdmx_export.releases import produce_release
+    print(produce_release(con, home / "exports", "CRIM_JUST", int(sys.argv[3])).release_id)
+else:
+    from sdmx_export.partners.packages import deliver_package
+    print(deliver_package(con, "EE", sys.argv[3], home / "outbox").package_id)
+con.close()
+"""
+
+
+@pytest.fixture(scope="module")
+def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import contextlib
+    import shutil
+
+    import duckdb
+    from dashboards_fixtures import build_warehouse_isolated
+
+    home = tmp_path_factory.mktemp("kill-releases")
+    build_warehouse_isolated(home)
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("drop schema releases cascade")  # the dashboards fixture's hand-made rows
+    shutil.rmtree(home / "exports")
+    return home
+
+
+@pytest.fixture(scope="module")
+def partner_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """test_partner_extracts' warehouse: convictions of June 2023 for the EE package."""
+    import test_partner_extracts
+
+    return test_partner_extracts.home.__wrapped__(tmp_path_factory)
+
+
+def publish(home: Path, kind: str, period: str, kill_at: str | None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    environment.pop("CRIMESTAT_KILL_AT", None)
+    if kill_at:
+        environment["CRIMESTAT_KILL_AT"] = f"{kind}:{kill_at}"
+    return subprocess.run(
+        [sys.executable, "-c", PUBLISH, str(home), kind, period],
+        env=environment, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rows(home: Path, sql: str) -> list[tuple]:
+    import contextlib
+
+    import duckdb
+
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize("kill_at", KILL_POINTS)
+def test_a_release_killed_at_each_step_is_repaired_by_the_next_run(
+    release_home: Path, tmp_path: Path, kill_at: str
+) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(release_home, home)
+    killed = publish(home, "release", str(RELEASE_YEAR), kill_at)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert rows(home, "select ident from releases.publication_intents") == [
+        (f"CRIM_JUST-{RELEASE_YEAR}-v1",)
+    ]
+
+    again = publish(home, "release", str(RELEASE_YEAR), None)
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.strip() == f"CRIM_JUST-{RELEASE_YEAR}-v1"  # the same number, not v2
+    assert rows(home, "select release_id from releases.releases") == [
+        (f"CRIM_JUST-{RELEASE_YEAR}-v1",)
+    ]
+    assert rows(home, "select * from releases.publication_intents") == []
+    year_dir = home / "exports" / "CRIM_JUST" / str(RELEASE_YEAR)
+    assert [p.name for p in year_dir.iterdir()] == ["v1"]
+    recorded = dict(rows(home, "select relative_path, sha256 from releases.release_files"))
+    assert recorded and all(sha256(home / "exports" / p) == s for p, s in recorded.items())
+    placed = {str(p.relative_to(home / "exports")) for p in (year_dir / "v1").iterdir()}
+    assert set(recorded) <= placed  # every recorded file is there, with its bytes
+
+
+@pytest.mark.parametrize("kill_at", KILL_POINTS)
+def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
+    partner_home: Path, tmp_path: Path, kill_at: str
+) -> None:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(partner_home, home)
+    killed = publish(home, "package", PACKAGE_MONTH, kill_at)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+    again = publish(home, "package", PACKAGE_MONTH, None)
+
+    ident = f"LT-EE_{PACKAGE_MONTH}_package-001"
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.strip() == ident
+    [(package_id, destination, digest)] = rows(
+        home, "select package_id, destination, sha256 from releases.partner_deliveries"
+    )
+    assert package_id == ident and sha256(Path(destination)) == digest
+    assert sorted(p.name for p in (home / "outbox" / "EE").iterdir()) == [f"{ident}.zip"]
+    assert rows(home, "select * from releases.publication_intents") == []
+
+
+# --------------------------------------------------------------------------------------
+# One gate for every door: crimestat export and extracts ask the Dagster assets' gate
+# --------------------------------------------------------------------------------------
+
+
+def test_export_and_extracts_are_refused_by_the_gate(
+    partner_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blocking check that `crimestat check` found failing, then a mart older than the
+    newest raw load: both commands refuse, naming the check and its values, the mart and
+    its times; nothing is written."""
+    import shutil
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    import dagster as dg
+    from click.testing import CliRunner
+
+    from crimestat.checks import CheckLine
+    from crimestat.cli import main
+    from crimestat.settings import load_settings
+    from orchestration.definitions import defs
+    from orchestration.gates import report_check_lines
+    from orchestration.runs import dagster_instance
+
+    home = tmp_path / "home"
+    shutil.copytree(partner_home, home)
+    monkeypatch.setenv("CRIMESTAT_HOME", str(home))
+    graph = defs.resolve_asset_graph()
+    extracts = ["extracts", "--partner", "EE", "--month", PACKAGE_MONTH]
+    export = ["export", "--dataflow", "CRIM_JUST", "--year", "2023"]
+
+    failing = CheckLine("gx_raw_convictions", "raw/convictions", "ERROR", False,
+                        "citizenship: 2 e.g. [\"XX\"]")  # fmt: skip
+    with dagster_instance(load_settings()) as instance:
+        assert report_check_lines(instance, graph, [failing]) == 1
+    for command in (extracts, export):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert "check gx_raw_convictions on raw/convictions failed (crimestat check)" in (
+            result.stderr
+        )
+        assert "citizenship: 2 e.g." in result.stderr
+    assert not (home / "outbox").exists() and not (home / "exports").exists()
+
+    with dagster_instance(load_settings()) as instance:  # checked again: it passes now
+        report_check_lines(instance, graph, [replace(failing, passed=True, detail="")])
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(dg.AssetKey(["marts", "persons_convicted_by_citizenship"]))
+        )
+    loaded_at = datetime.now() + timedelta(minutes=5)  # a load after the mart was built
+    import contextlib
+
+    import duckdb
+
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("insert into raw.file_loads values ('convictions', ?, 'c.jsonl.gz', 'x', "
+                    "0, 0, 0, ?)", [PACKAGE_MONTH, loaded_at])  # fmt: skip
+    result = CliRunner().invoke(main, extracts)
+    assert result.exit_code == 1, result.output
+    assert "mart marts/persons_convicted_by_citizenship is stale: built at " in result.stderr
+    assert f"newest load of raw/convictions at {loaded_at:%Y-%m-%d %H:%M:%S}" in result.stderr
+
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("delete from raw.file_loads where _file = 'c.jsonl.gz'")
+    result = CliRunner().invoke(main, extracts)
+    assert result.exit_code == 0, result.output + result.stderr
