@@ -15,25 +15,33 @@ CONF_STATUS, sorted by key.
   each with TOTAL. A person counted both at home and through ECRIS in a year (the mart
   counts per via_ecris) counts in both, and twice in the ECRIS TOTAL.
 
-Person counts go through disclosure control per year; `public=True` removes the values of
-confidential cells, otherwise (Eurostat, Eurojust) true values travel with their flags. The
-ICCS relation used is TOTAL = the 11 sections + UNMAPPED (UNMAPPED is protected like any
-cell, then left out of the file); a section is more than its published sub-codes, so
-section/sub-code pairs give an intruder inequalities only, and are not relations.
+Person counts go through disclosure control per year (`settings.disclosure`), audited
+together with the earlier published vintages of the same year (`published`: their cells as
+delivered, true values and flags); `public=True` removes the values of suppressed cells and
+flags them all C, otherwise (Eurostat, Eurojust) true values travel with C/D. The exact ICCS
+relation is TOTAL = the sections + UNMAPPED (UNMAPPED is never published: an unknown to the
+intruder, left out of the file); a section is more than its published sub-codes, so each
+published code is at least the sum of its published children: partial relations, which the
+audit gives the intruder as inequalities. The observations keep the audit's interval of
+every suppressed cell (AUDIT_LOWER, AUDIT_UPPER) for the release manifest.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import polars as pl
 
 from sdmx_export import codelists
 from sdmx_export.crime_areas import area_by_iccs
-from sdmx_export.disclosure import DEFAULT_THRESHOLD, Dimension, Relation, protect, public_values
+from sdmx_export.disclosure import LOWER, UPPER, Dimension, Relation, protect, public_values
 from sdmx_export.reference import iccs_codes
 from sdmx_export.settings import StructureSettings
 
 UNMAPPED = "UNMAPPED"
 PERSONS = "persons"
+CRIM_JUST_KEY = ["FREQ", "LEG_STAT", "ICCS", "SEX", "AGE", "CITIZEN", "UNIT", "GEO"]
+EJ_XB_CONV_KEY = ["FREQ", "XB_CRIME", "CITIZEN", "ECRIS", "UNIT", "GEO"]
 
 
 def crim_off_cat_observations(
@@ -94,11 +102,10 @@ def crim_just_observations(
     *,
     obs_status: str = "A",
     public: bool = False,
-    threshold: int = DEFAULT_THRESHOLD,
+    published: Sequence[pl.DataFrame] = (),
 ) -> pl.DataFrame:
     """CRIM_JUST observations (persons convicted by the country's courts) from persons_convicted."""
     settings = settings or StructureSettings()
-    iccs_list = codelists.iccs_code_list(settings)
     rolled = roll_up(
         persons_convicted.filter(~pl.col("via_ecris")).select(
             "ref_year",
@@ -115,24 +122,31 @@ def crim_just_observations(
             "CITIZEN": ancestors(codelists.CITIZEN),
         },
     )
-    sections = tuple(c.id for c in iccs_list.codes if c.parent == codelists.TOTAL)
-    dimensions = [
+    dimensions = crim_just_dimensions(settings)
+    protected = _protect_per_year(rolled, dimensions, settings, public, published)
+    return _finish(
+        protected,
+        {"FREQ": "A", "LEG_STAT": "PER_CNV", "UNIT": "NR", "GEO": settings.country},
+        CRIM_JUST_KEY,
+        obs_status,
+    )
+
+
+def crim_just_dimensions(settings: StructureSettings) -> list[Dimension]:
+    """CRIM_JUST's dimensions as disclosure control sees them: codes, relations, and
+    UNMAPPED offences counted in TOTAL but never published."""
+    iccs_list = codelists.iccs_code_list(settings)
+    return [
         Dimension(
             "ICCS",
             (*(c.id for c in iccs_list.codes), UNMAPPED),
-            (Relation(codelists.TOTAL, (*sections, UNMAPPED)),),
+            _iccs_relations(iccs_list),
+            unpublished=(UNMAPPED,),
         ),
         Dimension.from_code_list("SEX", codelists.SEX),
         Dimension.from_code_list("AGE", codelists.AGE),
         Dimension.from_code_list("CITIZEN", codelists.CITIZEN),
     ]
-    protected = _protect_per_year(rolled, dimensions, threshold, public)
-    return _finish(
-        protected.filter(pl.col("ICCS") != UNMAPPED),
-        {"FREQ": "A", "LEG_STAT": "PER_CNV", "UNIT": "NR", "GEO": settings.country},
-        ["FREQ", "LEG_STAT", "ICCS", "SEX", "AGE", "CITIZEN", "UNIT", "GEO"],
-        obs_status,
-    )
 
 
 def ej_xb_conv_observations(
@@ -141,7 +155,7 @@ def ej_xb_conv_observations(
     *,
     obs_status: str = "A",
     public: bool = False,
-    threshold: int = DEFAULT_THRESHOLD,
+    published: Sequence[pl.DataFrame] = (),
 ) -> pl.DataFrame:
     """EJ_XB_CONV observations (serious cross-border crime) from persons_convicted."""
     settings = settings or StructureSettings()
@@ -156,12 +170,26 @@ def ej_xb_conv_observations(
     lists = {"XB_CRIME": codelists.XB_CRIME, "CITIZEN": codelists.CITIZEN, "ECRIS": codelists.ECRIS}
     rolled = roll_up(in_area, {column: ancestors(spec) for column, spec in lists.items()})
     dimensions = [Dimension.from_code_list(column, spec) for column, spec in lists.items()]
-    protected = _protect_per_year(rolled, dimensions, threshold, public)
+    protected = _protect_per_year(rolled, dimensions, settings, public, published)
     return _finish(
         protected,
         {"FREQ": "A", "UNIT": "NR", "GEO": settings.country},
-        ["FREQ", "XB_CRIME", "CITIZEN", "ECRIS", "UNIT", "GEO"],
+        EJ_XB_CONV_KEY,
         obs_status,
+    )
+
+
+def _iccs_relations(iccs_list: codelists.CodeListSpec) -> tuple[Relation, ...]:
+    """TOTAL = sections + UNMAPPED exactly; every other published code >= the sum of its
+    published children (the code list is not additive below TOTAL)."""
+    children: dict[str, list[str]] = {}
+    for code in iccs_list.codes:
+        if code.parent is not None:
+            children.setdefault(code.parent, []).append(code.id)
+    sections = tuple(children.pop(codelists.TOTAL, ()))
+    return (
+        Relation(codelists.TOTAL, (*sections, UNMAPPED)),
+        *(Relation(parent, tuple(parts), exact=False) for parent, parts in children.items()),
     )
 
 
@@ -231,18 +259,43 @@ def roll_up(
 
 
 def _protect_per_year(
-    rolled: pl.DataFrame, dimensions: list[Dimension], threshold: int, public: bool
+    rolled: pl.DataFrame,
+    dimensions: list[Dimension],
+    settings: StructureSettings,
+    public: bool,
+    published: Sequence[pl.DataFrame],
 ) -> pl.DataFrame:
+    """Each year's table protected with the earlier publications of that year: `published`
+    holds observations as delivered (TIME_PERIOD, dimension columns, OBS_VALUE, CONF_STATUS)."""
+    columns = [d.column for d in dimensions]
     tables = []
     for (year,), table in sorted(rolled.partition_by("ref_year", as_dict=True).items()):
-        protected = protect(table, dimensions, value=PERSONS, threshold=threshold)
+        earlier = [
+            frame.filter(pl.col("TIME_PERIOD") == str(year)).select(
+                *columns, pl.col("OBS_VALUE").cast(pl.Int64).alias(PERSONS), "CONF_STATUS"
+            )
+            for frame in published
+        ]
+        protected = protect(
+            table,
+            dimensions,
+            value=PERSONS,
+            requirement=settings.disclosure,
+            published=[frame for frame in earlier if frame.height],
+        )
         if public:
             protected = public_values(protected, value=PERSONS)
         tables.append(protected.with_columns(pl.lit(year).alias("ref_year")))
     if not tables:
-        columns = {d.column: pl.String for d in dimensions}
         return pl.DataFrame(
-            schema={**columns, PERSONS: pl.Int64, "CONF_STATUS": pl.String, "ref_year": pl.Int64}
+            schema={
+                **dict.fromkeys(columns, pl.String),
+                PERSONS: pl.Int64,
+                "CONF_STATUS": pl.String,
+                LOWER: pl.Float64,
+                UPPER: pl.Float64,
+                "ref_year": pl.Int64,
+            }
         )
     return pl.concat(tables)
 
@@ -257,6 +310,6 @@ def _finish(
             pl.col(PERSONS).alias("OBS_VALUE"),
             pl.lit(obs_status).alias("OBS_STATUS"),
         )
-        .select(*key, "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS", "CONF_STATUS")
+        .select(*key, "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS", "CONF_STATUS", LOWER, UPPER)
         .sort([*key, "TIME_PERIOD"])
     )

@@ -56,6 +56,7 @@ import polars as pl
 from sdmx.message import StructureMessage
 
 from sdmx_export import datasets, intents
+from sdmx_export.disclosure import LOWER, UPPER, ProtectionError, audit_records
 from sdmx_export.layout import DsdLayout
 from sdmx_export.readers import SdmxFileError, read_back
 from sdmx_export.settings import StructureSettings
@@ -86,6 +87,8 @@ DDL = (
     f"create table if not exists {SCHEMA}.release_cells (release_id varchar not null, "
     "series_key varchar not null, time_period varchar not null, obs_value double, "
     "obs_status varchar, conf_status varchar)",
+    f"create table if not exists {SCHEMA}.disclosure_audits (release_id varchar primary key, "
+    "audit json not null)",
 )
 
 
@@ -95,12 +98,13 @@ class MartSource:
 
     mart: str
     observations: Callable[..., pl.DataFrame]
+    disclosure_control: bool = False
 
 
 SOURCES: dict[str, MartSource] = {
     "CRIM_OFF_CAT": MartSource("recorded_offences_annual", datasets.crim_off_cat_observations),
-    "CRIM_JUST": MartSource("persons_convicted", datasets.crim_just_observations),
-    "EJ_XB_CONV": MartSource("persons_convicted", datasets.ej_xb_conv_observations),
+    "CRIM_JUST": MartSource("persons_convicted", datasets.crim_just_observations, True),
+    "EJ_XB_CONV": MartSource("persons_convicted", datasets.ej_xb_conv_observations, True),
 }
 
 
@@ -167,13 +171,30 @@ def mart_observations(
     *,
     obs_status: str = "A",
     settings: StructureSettings | None = None,
+    layout: DsdLayout | None = None,
 ) -> pl.DataFrame:
-    """The dataflow's observations for `year`, made from its mart."""
+    """The dataflow's observations for `year`, made from its mart. A dataflow of persons is
+    protected together with every vintage of the year already published (so no two vintages
+    can be differenced) and keeps its audit columns (disclosure.LOWER, UPPER)."""
     source = _source(dataflow_id)
     mart = con.sql(f"select * from marts.{source.mart} where ref_year = ?", params=[year]).pl()
     if not mart.height:
         raise ReleaseError(f"{dataflow_id} {year}: marts.{source.mart} has no rows for {year}")
-    return source.observations(mart, settings, obs_status=obs_status)
+    if not source.disclosure_control:
+        return source.observations(mart, settings, obs_status=obs_status)
+    layout = layout or DsdLayout.of(dataflow(build_structures(settings), dataflow_id))
+    earlier = con.execute(
+        f"select release_id from {SCHEMA}.releases where dataset = ? and reference_period = ? "
+        "order by vintage",
+        [dataflow_id, str(year)],
+    ).fetchall()
+    published = [observations_from_cells(stored_cells(con, rid), layout) for (rid,) in earlier]
+    try:
+        return source.observations(mart, settings, obs_status=obs_status, published=published)
+    except ProtectionError as error:
+        raise ReleaseError(
+            f"{dataflow_id} {year}: disclosure control refuses it", [str(error)]
+        ) from None
 
 
 def produce_release(
@@ -220,6 +241,7 @@ def produce_release(
             )
         observations = observations_from_cells(cells, layout)
         expected = observations
+        audit = _stored_audit(con, release.release_id)
         new = False
     elif vintage is None or vintage == next_vintage:
         vintage = next_vintage
@@ -237,9 +259,11 @@ def produce_release(
             notes=notes,
             directory=exports_dir / dataflow_id / str(year) / f"v{vintage}",
         )
-        expected = mart_observations(
-            con, dataflow_id, year, obs_status=STATUSES[status], settings=settings
+        protected = mart_observations(
+            con, dataflow_id, year, obs_status=STATUSES[status], settings=settings, layout=layout
         )
+        audit = _disclosure_audit(protected, layout, settings)
+        expected = protected.drop(LOWER, UPPER, strict=False)
         cells = release_cells(expected, layout, release_id)
         observations = observations_from_cells(cells, layout)
         new = True
@@ -253,7 +277,7 @@ def produce_release(
     try:
         files = _write_files(staging, release, structures, flow, observations, settings)
         gate(staging, files, structures, expected, layout)
-        release = _with_files(release, staging, files, exports_dir)
+        release = _with_files(release, staging, files, exports_dir, audit)
         if new:
             intents.record_intent(
                 con, "release", release.release_id,
@@ -264,6 +288,11 @@ def produce_release(
             con.execute("begin transaction")
             try:
                 record_release(con, release, cells)
+                if audit is not None:
+                    con.execute(
+                        f"insert into {SCHEMA}.disclosure_audits values (?, ?)",
+                        [release.release_id, json.dumps(audit, sort_keys=True)],
+                    )
                 _place(staging, release.directory)
                 intents.kill_point("release:after_place")
                 intents.clear_intent(con, "release", release.release_id)
@@ -547,10 +576,33 @@ def _compare(delivered: pl.DataFrame, expected: pl.DataFrame, layout: DsdLayout)
     return problems
 
 
+def _disclosure_audit(
+    protected: pl.DataFrame, layout: DsdLayout, settings: StructureSettings | None
+) -> dict[str, object] | None:
+    """The disclosure audit of a release of persons for its manifest (None for other data)."""
+    if LOWER not in protected.columns:
+        return None
+    requirement = (settings or StructureSettings()).disclosure
+    series = [d.id for d in layout.series_dimensions]
+    return audit_records(protected, series, requirement, time=layout.time_dimension.id)
+
+
+def _stored_audit(con: duckdb.DuckDBPyConnection, release_id: str) -> dict[str, object] | None:
+    rows = con.execute(
+        f"select audit from {SCHEMA}.disclosure_audits where release_id = ?", [release_id]
+    ).fetchall()
+    return json.loads(rows[0][0]) if rows else None
+
+
 def _with_files(
-    release: Release, staging: Path, counts: dict[str, int | None], exports_dir: Path
+    release: Release,
+    staging: Path,
+    counts: dict[str, int | None],
+    exports_dir: Path,
+    audit: dict[str, object] | None,
 ) -> Release:
-    """The release with its files listed and the manifest written into `staging`."""
+    """The release with its files listed and the manifest written into `staging`; a release
+    of persons carries its disclosure audit (`disclosure_audit`)."""
     relative = release.directory.relative_to(exports_dir).as_posix()
     files = [
         ReleaseFile(f"{relative}/{name}", sha256_of(staging / name), count)
@@ -579,6 +631,8 @@ def _with_files(
             for name, file in zip(counts, files, strict=True)
         ],
     }
+    if audit is not None:
+        manifest["disclosure_audit"] = audit
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     (staging / MANIFEST).write_bytes(text.encode("utf-8"))
     files.append(ReleaseFile(f"{relative}/{MANIFEST}", sha256_of(staging / MANIFEST), None))

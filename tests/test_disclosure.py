@@ -1,7 +1,11 @@
-"""Disclosure control: primary and secondary suppression leave no suppressed cell that can
-be recomputed from the published ones. Checked the way an intruder would attack: the
-published cells make every additive relation a linear equation; linear programming gives
-each suppressed cell's feasible range, which must be wider than a point."""
+"""Disclosure control: no suppressed cell can be narrowed below what the requirement asks.
+
+Checked the way an intruder would attack, independently of `sdmx_export.disclosure`: the
+published cells turn every relation into a linear equation (or inequality), every
+suppressed cell is at least 1 (zeros are never suppressed), cells of an earlier publication
+that did not change are the same unknowns, and scipy's linear programming (HiGHS) gives each
+suppressed cell's feasible interval: a primary cell's must reach the threshold and span at
+least the threshold, a secondary cell's must not be a point."""
 
 from __future__ import annotations
 
@@ -14,8 +18,21 @@ import pytest
 from scipy.optimize import linprog
 
 from sdmx_export.codelists import AGE, CITIZEN, SEX
-from sdmx_export.datasets import crim_just_observations, ej_xb_conv_observations
-from sdmx_export.disclosure import Dimension, Relation, protect, public_values
+from sdmx_export.datasets import (
+    crim_just_dimensions,
+    crim_just_observations,
+    ej_xb_conv_observations,
+)
+from sdmx_export.disclosure import (
+    LOWER,
+    UPPER,
+    Dimension,
+    ProtectionError,
+    Relation,
+    protect,
+    public_values,
+)
+from sdmx_export.settings import Requirement, StructureSettings
 from sdmx_export.structures import build_structures
 from sdmx_export.validation import read_back, validate_sdmx_file
 from sdmx_export.writers import MessageHeader, write_structure_specific
@@ -32,18 +49,12 @@ TABLES = [
     [AGE_DIM, CITIZEN_DIM],
     [SEX_DIM, AGE_DIM, CITIZEN_DIM],
 ]
+THRESHOLD = 3
 
 
-def random_table(dimensions: list[Dimension], seed: int) -> pl.DataFrame:
-    """Random counts in the leaf cells, many of them small, summed up every hierarchy."""
-    rng = np.random.default_rng(seed)
-    mean = [0.8, 1.5, 3.0, 6.0][seed % 4]
-    leaves = [[c for c in d.codes if c not in {r.total for r in d.relations}] for d in dimensions]
-    rows = [
-        (*cell, int(rng.poisson(mean)) if rng.random() < 0.7 else 0)
-        for cell in itertools.product(*leaves)
-    ]
-    table = pl.DataFrame(rows, schema=[*(d.column for d in dimensions), "n"], orient="row")
+def aggregate(leaves: pl.DataFrame, dimensions: list[Dimension]) -> pl.DataFrame:
+    """Leaf counts summed up every exact hierarchy of the dimensions."""
+    table = leaves
     for dimension in dimensions:
         parent = {part: r.total for r in dimension.relations for part in r.parts}
         ancestors = {}
@@ -63,55 +74,150 @@ def random_table(dimensions: list[Dimension], seed: int) -> pl.DataFrame:
     return table
 
 
-def feasible_ranges(
-    protected: pl.DataFrame, dimensions: list[Dimension]
-) -> list[tuple[str, float, float]]:
-    """(cell, min, max) of every suppressed cell, given every published cell and x >= 0."""
-    columns = [d.column for d in dimensions]
-    index = {
-        tuple(row[:-1]): i for i, row in enumerate(protected.select(*columns, "n").iter_rows())
-    }
-    values = protected["n"].to_numpy()
-    hidden = np.flatnonzero(protected["CONF_STATUS"].to_numpy() != "F")
-    unknown = {int(cell): j for j, cell in enumerate(hidden)}
-    equations, constants = [], []
-    for axis, dimension in enumerate(dimensions):
-        others = [d.codes for k, d in enumerate(dimensions) if k != axis]
-        for relation, rest in itertools.product(dimension.relations, itertools.product(*others)):
-            row, constant = np.zeros(hidden.size), 0.0
-            for code, sign in [(relation.total, 1.0), *((p, -1.0) for p in relation.parts)]:
-                cell = index[(*rest[:axis], code, *rest[axis:])]
-                if cell in unknown:
-                    row[unknown[cell]] += sign
-                else:
-                    constant -= sign * values[cell]
-            if row.any():
-                equations.append(row)
-                constants.append(constant)
-    ranges = []
-    for j, cell in enumerate(hidden):
-        objective = np.zeros(hidden.size)
-        objective[j] = 1.0
-        bounds = [(0, None)] * hidden.size
-        low = linprog(objective, A_eq=equations, b_eq=constants, bounds=bounds, method="highs")
-        high = linprog(-objective, A_eq=equations, b_eq=constants, bounds=bounds, method="highs")
-        assert low.status == 0
-        top = np.inf if high.status == 3 else -high.fun
-        ranges.append((str(protected.row(int(cell))[:-2]), low.fun, top))
-    return ranges
+def random_table(dimensions: list[Dimension], seed: int) -> pl.DataFrame:
+    """Random counts in the leaf cells, many of them small, summed up every hierarchy."""
+    rng = np.random.default_rng(seed)
+    mean = [0.8, 1.5, 3.0, 6.0][seed % 4]
+    leaves = [[c for c in d.codes if c not in {r.total for r in d.relations}] for d in dimensions]
+    rows = [
+        (*cell, int(rng.poisson(mean)) if rng.random() < 0.7 else 0)
+        for cell in itertools.product(*leaves)
+    ]
+    table = pl.DataFrame(rows, schema=[*(d.column for d in dimensions), "n"], orient="row")
+    return aggregate(table, dimensions)
+
+
+class Intruder:
+    """What an intruder can compute from published tables: one unknown per suppressed cell
+    (an unchanged cell of several publications is one unknown), equations and inequalities
+    from every relation of every table, bounds from the rule that zeros are published."""
+
+    def __init__(self) -> None:
+        self.unknowns: dict[tuple, int] = {}
+        self.truth: dict[int, int] = {}
+        self.primary: dict[int, bool] = {}
+        self.rows: list[tuple[dict[int, float], float, bool]] = []  # coefficients, rhs, exact
+
+    def publish(self, name: str, table: pl.DataFrame, dimensions: list[Dimension],
+                value: str, same_as: dict[tuple, str] | None = None) -> None:  # fmt: skip
+        """Add one published table (true values and CONF_STATUS; the intruder sees only the
+        free ones). `same_as` maps a cell key to the name of an earlier table holding the same
+        unknown (an unchanged cell of an earlier vintage)."""
+        columns = [d.column for d in dimensions]
+        cells = {tuple(r[:-2]): (r[-2], r[-1]) for r in
+                 table.select(*columns, value, "CONF_STATUS").iter_rows()}  # fmt: skip
+
+        def term(key: tuple) -> tuple[int | None, float]:
+            if key not in cells and any(
+                code in d.unpublished for code, d in zip(key, dimensions, strict=True)
+            ):
+                return self.unknowns.setdefault((name, key), len(self.unknowns)), 0.0
+            truth, status = cells.get(key, (0, "F"))
+            if status == "F":
+                return None, float(truth)
+            owner = (same_as or {}).get(key, name)
+            unknown = self.unknowns.setdefault((owner, key), len(self.unknowns))
+            self.truth[unknown] = int(truth)
+            self.primary[unknown] = self.primary.get(unknown, False) or status == "C"
+            return unknown, 0.0
+
+        for axis, dimension in enumerate(dimensions):
+            others = [d.codes for k, d in enumerate(dimensions) if k != axis]
+            for relation, rest in itertools.product(dimension.relations,
+                                                    itertools.product(*others)):  # fmt: skip
+                coefficients: dict[int, float] = {}
+                rhs = 0.0
+                for code, sign in [(relation.total, 1.0), *((p, -1.0) for p in relation.parts)]:
+                    unknown, known = term((*rest[:axis], code, *rest[axis:]))
+                    if unknown is None:
+                        rhs -= sign * known
+                    else:
+                        coefficients[unknown] = coefficients.get(unknown, 0.0) + sign
+                if coefficients:
+                    self.rows.append((coefficients, rhs, relation.exact))
+
+    def link(self, total: tuple, parts: list[tuple]) -> None:
+        """total = sum(parts) across tables, cells named (table name, key)."""
+        coefficients = {self.unknowns[total]: 1.0}
+        for part in parts:
+            coefficients[self.unknowns[part]] = coefficients.get(self.unknowns[part], 0) - 1.0
+        self.rows.append((coefficients, 0.0, True))
+
+    def intervals(self, sample: int | None = None) -> dict[tuple, tuple[float, float]]:
+        """Each suppressed cell's feasible interval (of `sample` of them, chosen at random)."""
+        size = len(self.unknowns)
+        eq = [(c, r) for c, r, exact in self.rows if exact]
+        ge = [(c, r) for c, r, exact in self.rows if not exact]
+
+        def matrix(rows):
+            out = np.zeros((len(rows), size))
+            for i, (coefficients, _) in enumerate(rows):
+                for j, v in coefficients.items():
+                    out[i, j] = v
+            return out if rows else None
+
+        a_eq, b_eq = matrix(eq), [r for _, r in eq] or None
+        a_ub = -matrix(ge) if ge else None  # sum(c x) >= r  <=>  -sum(c x) <= -r
+        b_ub = [-r for _, r in ge] or None
+        found = {}
+        bounds = [(1 if j in self.truth else 0, None) for j in range(size)]
+        cells = [(key, j) for key, j in self.unknowns.items() if j in self.truth]
+        if sample is not None:
+            picked = np.random.default_rng(sample).choice(len(cells), sample, replace=False)
+            cells = [cells[i] for i in sorted(picked)]
+        for key, j in cells:
+            objective = np.zeros(size)
+            objective[j] = 1.0
+            low = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
+                          method="highs")  # fmt: skip
+            high = linprog(-objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                           bounds=bounds, method="highs")  # fmt: skip
+            assert low.status == 0, (key, low.message)
+            found[key] = (low.fun, np.inf if high.status == 3 else -high.fun)
+        return found
+
+    def unprotected(self, threshold: int = THRESHOLD, sample: int | None = None) -> list[tuple]:
+        """Every suppressed cell (of a sample) whose interval fails the requirement."""
+        failing = []
+        for key, (low, high) in self.intervals(sample).items():
+            j = self.unknowns[key]
+            assert low - 1e-6 <= self.truth[j] <= high + 1e-6, (key, low, high, self.truth[j])
+            if self.primary[j]:
+                ok = high >= threshold - 1e-6 and high - low >= threshold - 1e-6
+            else:
+                ok = high - low >= 1 - 1e-6
+            if not ok:
+                failing.append((key, self.truth[j], low, high))
+        return failing
+
+
+def audited(protected: pl.DataFrame, dimensions: list[Dimension], value: str = "n") -> Intruder:
+    intruder = Intruder()
+    intruder.publish("t", protected, dimensions, value)
+    return intruder
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_no_suppressed_cell_can_be_recomputed(seed):
+def test_no_suppressed_cell_can_be_narrowed(seed):
     dimensions = TABLES[seed % len(TABLES)]
     protected = protect(random_table(dimensions, seed), dimensions, value="n")
     assert (protected["CONF_STATUS"] != "F").any()
-    pinned = [
-        (cell, low, high)
-        for cell, low, high in feasible_ranges(protected, dimensions)
-        if high - low < 1e-6
-    ]
-    assert pinned == []
+    intruder = audited(protected, dimensions)
+    assert intruder.unprotected() == []
+    # The interval the release records is reached at both ends by solutions the intruder
+    # cannot exclude: inside the intruder's own, and wide enough by itself.
+    mine = {
+        ("t", tuple(r[:-3])): r[-3:]
+        for r in protected.filter(pl.col("CONF_STATUS") != "F")
+        .select(*(d.column for d in dimensions), "CONF_STATUS", LOWER, UPPER)
+        .iter_rows()
+    }
+    for key, (low, high) in intruder.intervals().items():
+        status, recorded_low, recorded_high = mine[key]
+        assert low - 1e-6 <= recorded_low <= recorded_high <= high + 1e-6, key
+        span = THRESHOLD if status == "C" else 1
+        assert recorded_high - recorded_low >= span - 1e-6, key
+        assert status == "D" or recorded_high >= THRESHOLD - 1e-6, key
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -139,16 +245,6 @@ def test_two_ones_under_a_published_total_take_the_total_with_them():
     }
 
 
-def test_a_single_small_cell_is_protected_by_its_smallest_neighbour():
-    table = pl.DataFrame({"sex": ["T", "M", "F"], "n": [9, 7, 2]})
-    protected = protect(table, [SEX_DIM], value="n")
-    assert dict(protected.select("sex", "CONF_STATUS").iter_rows()) == {
-        "T": "F",
-        "M": "D",
-        "F": "C",
-    }
-
-
 def test_a_table_that_does_not_add_up_is_refused():
     table = pl.DataFrame({"sex": ["T", "M", "F"], "n": [10, 7, 2]})
     with pytest.raises(ValueError, match="sex: T is not the sum of M, F at sex=T"):
@@ -159,6 +255,7 @@ def test_a_public_table_has_no_suppressed_value():
     dimensions = TABLES[3]
     protected = protect(random_table(dimensions, 3), dimensions, value="n")
     public = public_values(protected, value="n")
+    assert set(public["CONF_STATUS"].unique()) == {"F", "C"}  # one flag: C never told from D
     assert (
         public.filter(pl.col("CONF_STATUS") != "F")["n"].null_count()
         == public.filter(pl.col("CONF_STATUS") != "F").height
@@ -167,6 +264,154 @@ def test_a_public_table_has_no_suppressed_value():
         public.filter(pl.col("CONF_STATUS") == "F")["n"].to_list()
         == protected.filter(pl.col("CONF_STATUS") == "F")["n"].to_list()
     )
+
+
+def test_four_one_three_is_not_recoverable():
+    """T=4, M=1, F=3: hiding M and F alone leaves M in [1, 3] (and with flags C and D apart,
+    a D cell >= 3 gives M=1, F=3 exactly). The total has to go too."""
+    table = pl.DataFrame({"sex": ["T", "M", "F"], "n": [4, 1, 3]})
+    protected = protect(table, [SEX_DIM], value="n")
+    assert dict(protected.select("sex", "CONF_STATUS").iter_rows()) == {
+        "T": "D",
+        "M": "C",
+        "F": "D",
+    }
+    assert audited(protected, [SEX_DIM]).unprotected() == []
+    public = public_values(protected, value="n")
+    assert public["CONF_STATUS"].to_list() == ["C", "C", "C"]
+    assert public["n"].null_count() == 3
+
+
+def test_a_larger_total_keeps_a_protecting_neighbour():
+    table = pl.DataFrame({"sex": ["T", "M", "F"], "n": [9, 7, 2]})
+    protected = protect(table, [SEX_DIM], value="n")
+    assert dict(protected.select("sex", "CONF_STATUS").iter_rows()) == {
+        "T": "F",
+        "M": "D",
+        "F": "C",
+    }
+    low, high = protected.filter(pl.col("sex") == "F").select(LOWER, UPPER).row(0)
+    assert 1.0 <= low <= 2.0 and high <= 8.0 and high - low >= 3
+
+
+def test_partial_relations_are_an_intruders_inequalities():
+    """A parent code of which only some children are published: parent >= sum(children)."""
+    iccs = Dimension(
+        "iccs",
+        ("TOTAL", "S1", "S1a", "S1b", "S2"),
+        (Relation("TOTAL", ("S1", "S2")), Relation("S1", ("S1a", "S1b"), exact=False)),
+    )
+    table = pl.DataFrame(
+        {"iccs": ["TOTAL", "S1", "S1a", "S1b", "S2"] * 3,
+         "sex": ["T"] * 5 + ["M"] * 5 + ["F"] * 5,
+         "n": [40, 20, 1, 12, 20, 22, 11, 1, 6, 11, 18, 9, 0, 6, 9]}
+    )  # fmt: skip
+    protected = protect(table, [iccs, SEX_DIM], value="n")
+    assert audited(protected, [iccs, SEX_DIM]).unprotected() == []
+    too_many = {"T": 30, "M": 15, "F": 15}  # S1a now more than its parent S1
+    wrong = table.with_columns(
+        pl.when(pl.col("iccs") == "S1a")
+        .then(pl.col("sex").replace_strict(too_many, return_dtype=pl.Int64))
+        .otherwise(pl.col("n"))
+        .alias("n")
+    )
+    with pytest.raises(ValueError, match="S1 is less than the sum of S1a, S1b at iccs=S1"):
+        protect(wrong, [iccs, SEX_DIM], value="n")
+
+
+def test_a_table_that_cannot_be_protected_is_refused():
+    """A table published before (say under a lower threshold) fixed T=5 and F=4: with a
+    threshold of 3 now, M=1 is primary but anyone can subtract, and nothing already out can
+    be hidden again."""
+    table = pl.DataFrame({"sex": ["T", "M", "F"], "n": [5, 1, 4]})
+    earlier = table.with_columns(pl.lit("F").alias("CONF_STATUS"))
+    with pytest.raises(ProtectionError, match="sex=M cannot be protected"):
+        protect(table, [SEX_DIM], value="n", published=[earlier])
+    relaxed = Requirement(3, primary_span=10, secondary_span=10)
+    assert protect(table, [SEX_DIM], value="n", requirement=relaxed)["CONF_STATUS"].to_list() == [
+        "D",
+        "C",
+        "D",
+    ]
+
+
+def revised(table: pl.DataFrame, dimensions: list[Dimension], seed: int) -> pl.DataFrame:
+    """`table` after a revision: a few leaf cells change by one or two persons, every total
+    follows."""
+    rng = np.random.default_rng(seed + 100)
+    columns = [d.column for d in dimensions]
+    totals = {r.total for d in dimensions for r in d.relations}
+    leaves = table.filter(~pl.any_horizontal(pl.col(c).is_in(list(totals)) for c in columns))
+    change = rng.choice(leaves.height, size=3, replace=False)
+    deltas = np.zeros(leaves.height, dtype=np.int64)
+    deltas[change] = rng.choice([-2, -1, 1, 2], size=3)
+    leaves = leaves.with_columns((pl.col("n") + pl.Series(deltas)).clip(0).alias("n"))
+    return aggregate(leaves, dimensions)
+
+
+def test_two_vintages_cannot_be_differenced():
+    """v1 published, then a revision: v2 protected alone may hide other cells, and an intruder
+    who takes v1's unchanged cells as v2's pins cells of either; protected with v1 it cannot."""
+    unsafe = 0
+    for seed in range(6):
+        dimensions = TABLES[seed % len(TABLES)]
+        v1 = protect(random_table(dimensions, seed), dimensions, value="n")
+        table2 = revised(v1.select(*(d.column for d in dimensions), "n"), dimensions, seed)
+        alone = protect(table2, dimensions, value="n")
+        together = protect(table2, dimensions, value="n", published=[v1])
+        for v2, counts in ((alone, False), (together, True)):
+            intruder = Intruder()
+            intruder.publish("v1", v1, dimensions, "n")
+            columns = [d.column for d in dimensions]
+            same = v1.join(v2, on=columns, suffix="_2").filter(
+                (pl.col("n") == pl.col("n_2"))
+                & (pl.col("CONF_STATUS") != "F")
+                & (pl.col("CONF_STATUS_2") != "F")
+            )
+            unchanged = {r: "v1" for r in same.select(columns).iter_rows()}
+            intruder.publish("v2", v2, dimensions, "n", same_as=unchanged)
+            failing = intruder.unprotected()
+            if counts:
+                assert failing == [], seed
+            else:
+                unsafe += bool(failing)
+    assert unsafe > 0, "independent protection of two vintages should be attackable"
+
+
+def test_monthly_and_annual_tables_cannot_be_differenced():
+    """Months published first, each protected on its own (M1's one man hidden); the annual
+    table of the same persons (YEAR = the sum of the months) has no small cell, yet published
+    alone it gives M1's man away: 10 men in the year less the 4 and 5 of M2 and M3. Protected
+    together with the months already published, it hides what that would reveal."""
+    months_codes = ("M1", "M2", "M3")
+    period = Dimension("period", ("YEAR", *months_codes), (Relation("YEAR", months_codes),))
+    leaves = pl.DataFrame(
+        [("M1", "M", 1), ("M1", "F", 5), ("M2", "M", 4), ("M2", "F", 6), ("M3", "M", 5),
+         ("M3", "F", 4)], schema=["period", "sex", "n"], orient="row",
+    )  # fmt: skip
+    table = aggregate(leaves, [period, SEX_DIM])
+    months = [
+        protect(
+            table.filter(pl.col("period") == m).drop("period"), [SEX_DIM], value="n"
+        ).with_columns(pl.lit(m).alias("period"))
+        for m in ("M1", "M2", "M3")
+    ]
+    assert months[0].filter(pl.col("sex") == "M")["CONF_STATUS"].item() == "C"
+    year_alone = protect(
+        table.filter(pl.col("period") == "YEAR").drop("period"), [SEX_DIM], value="n"
+    ).with_columns(pl.lit("YEAR").alias("period"))
+    assert (year_alone["CONF_STATUS"] == "F").all()
+    columns = ["period", "sex", "n", "CONF_STATUS"]
+    independent = pl.concat([t.select(columns) for t in [*months, year_alone]])
+    attacked = audited(independent, [period, SEX_DIM]).unprotected()
+    assert (("t", ("M1", "M")), 1, 1.0, 1.0) in attacked
+
+    together = protect(table, [period, SEX_DIM], value="n", published=months)
+    assert audited(together, [period, SEX_DIM]).unprotected() == []
+    for month in months:  # what was published stays as it was
+        kept = together.join(month.select("period", "sex", "CONF_STATUS"), on=["period", "sex"])
+        assert (kept["CONF_STATUS"] == kept["CONF_STATUS_right"]).all()
+    assert (together.filter(pl.col("period") == "YEAR")["CONF_STATUS"] != "F").any()
 
 
 def persons_convicted(seed: int) -> pl.DataFrame:
@@ -213,7 +458,7 @@ def persons_convicted(seed: int) -> pl.DataFrame:
 def test_public_deliveries_carry_flags_but_no_confidential_value(tmp_path, build):
     structures = build_structures()
     flow_id = "CRIM_JUST" if build is crim_just_observations else "EJ_XB_CONV"
-    persons = persons_convicted(21)
+    persons = persons_convicted(21).filter(pl.col("ref_year") == 2022)
     eurostat = build(persons)
     public = build(persons, public=True)
     assert set(eurostat["CONF_STATUS"].unique()) == {"F", "C", "D"}
@@ -232,3 +477,21 @@ def test_public_deliveries_carry_flags_but_no_confidential_value(tmp_path, build
         free
         == eurostat.filter(pl.col("CONF_STATUS") == "F")["OBS_VALUE"].cast(pl.Float64).to_list()
     )
+
+
+def test_a_generated_year_of_crim_just_withstands_an_independent_audit():
+    """A year of CRIM_JUST made from generated convictions, as delivered to Eurostat (true
+    values, C/D): 60 of its suppressed cells, drawn at random, audited by scipy over every
+    relation of the code lists (ICCS sub-codes as inequalities, UNMAPPED an unknown >= 0)."""
+    settings = StructureSettings()
+    delivered = crim_just_observations(persons_convicted(21).filter(pl.col("ref_year") == 2022))
+    dimensions = crim_just_dimensions(settings)
+    intruder = Intruder()
+    intruder.publish("CRIM_JUST", delivered, dimensions, "OBS_VALUE")
+    assert intruder.unprotected(sample=60) == []
+    recorded = {
+        ("CRIM_JUST", tuple(r[:4])): r[4:]
+        for r in delivered.select("ICCS", "SEX", "AGE", "CITIZEN", LOWER, UPPER).iter_rows()
+    }
+    for key, (low, high) in intruder.intervals(sample=60).items():
+        assert low - 1e-6 <= recorded[key][0] <= recorded[key][1] <= high + 1e-6, key

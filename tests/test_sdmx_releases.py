@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from dashboards_fixtures import build_warehouse_isolated
 
 from crimestat.cli import main
+from sdmx_export.disclosure import LOWER, UPPER
 from sdmx_export.readers import read_back
 from sdmx_export.releases import (
     ReleaseError,
@@ -55,7 +57,9 @@ def test_release_files_pass_the_gate_and_read_back_as_the_mart(
     exports = home / "exports"
     with connect(home) as con:
         release = produce_release(con, exports, dataflow_id, YEAR)
-        expected = mart_observations(con, dataflow_id, YEAR, obs_status="P")
+        expected = mart_observations(con, dataflow_id, YEAR, obs_status="P").drop(
+            LOWER, UPPER, strict=False
+        )
         stored = con.execute(
             "select count(*) from releases.release_cells where release_id = ?",
             [release.release_id],
@@ -68,6 +72,18 @@ def test_release_files_pass_the_gate_and_read_back_as_the_mart(
          "manifest.json"]
     )  # fmt: skip
     assert stored == (expected.height,)
+    audit = json.loads(release.manifest_path.read_text()).get("disclosure_audit")
+    suppressed = expected.filter(pl.col("CONF_STATUS") != "F")
+    if dataflow_id == "CRIM_OFF_CAT":
+        assert audit is None
+    else:
+        assert audit["threshold"] == 3 and "upper - lower >= 3" in audit["requirement"]
+        assert len(audit["suppressed_cells"]) == suppressed.height > 0
+        primary = [c for c in audit["suppressed_cells"] if c["primary"]]
+        assert len(primary) == suppressed.filter(pl.col("CONF_STATUS") == "C").height
+        for cell in audit["suppressed_cells"]:
+            span = 3 if cell["primary"] else 1
+            assert cell["upper"] is None or cell["upper"] - cell["lower"] >= span, cell
     keys = [c for c in expected.columns if c not in ("OBS_VALUE", "OBS_STATUS", "CONF_STATUS")]
     for name in (f"{stem}.xml", f"{stem}.generic.xml", f"{stem}.csv", f"{stem}.structure.xml"):
         assert validate_sdmx_file(release.directory / name) == [], name
