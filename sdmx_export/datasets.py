@@ -23,7 +23,7 @@ relation is TOTAL = the sections + UNMAPPED (UNMAPPED is never published: an unk
 intruder, left out of the file); a section is more than its published sub-codes, so each
 published code is at least the sum of its published children: partial relations, which the
 audit gives the intruder as inequalities. The observations keep the audit's interval of
-every suppressed cell (AUDIT_LOWER, AUDIT_UPPER) for the release manifest.
+every suppressed cell (disclosure.AUDIT_COLUMNS) for the release manifest.
 """
 
 from __future__ import annotations
@@ -34,7 +34,16 @@ import polars as pl
 
 from sdmx_export import codelists
 from sdmx_export.crime_areas import area_by_iccs
-from sdmx_export.disclosure import LOWER, UPPER, Dimension, Relation, protect, public_values
+from sdmx_export.disclosure import (
+    AUDIT_COLUMNS,
+    IS_PRIMARY,
+    LOWER,
+    UPPER,
+    Dimension,
+    Relation,
+    protect,
+    public_values,
+)
 from sdmx_export.reference import iccs_codes
 from sdmx_export.settings import StructureSettings
 
@@ -294,6 +303,7 @@ def _protect_per_year(
                 "CONF_STATUS": pl.String,
                 LOWER: pl.Float64,
                 UPPER: pl.Float64,
+                IS_PRIMARY: pl.Boolean,
                 "ref_year": pl.Int64,
             }
         )
@@ -310,6 +320,6 @@ def _finish(
             pl.col(PERSONS).alias("OBS_VALUE"),
             pl.lit(obs_status).alias("OBS_STATUS"),
         )
-        .select(*key, "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS", "CONF_STATUS", LOWER, UPPER)
+        .select(*key, "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS", "CONF_STATUS", *AUDIT_COLUMNS)
         .sort([*key, "TIME_PERIOD"])
     )

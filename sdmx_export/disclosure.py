@@ -64,7 +64,8 @@ from sdmx_export.settings import DEFAULT_THRESHOLD, Requirement
 FREE, PRIMARY, SECONDARY = "F", "C", "D"
 PUBLIC_SUPPRESSED = PRIMARY
 STATUS = "CONF_STATUS"
-LOWER, UPPER = "AUDIT_LOWER", "AUDIT_UPPER"
+LOWER, UPPER, IS_PRIMARY = "AUDIT_LOWER", "AUDIT_UPPER", "AUDIT_PRIMARY"
+AUDIT_COLUMNS = (LOWER, UPPER, IS_PRIMARY)
 INTRUDER = (
     "every published cell; every relation of the code lists, exact (total = sum of parts) or "
     "partial (a code >= the sum of its published sub-codes); unpublished codes as unknowns "
@@ -130,8 +131,9 @@ def protect(
 ) -> pl.DataFrame:
     """Every published cell of the cross product of the dimensions' codes (absent cells
     count 0; cells of unpublished codes are left out), in code order, with `value`,
-    CONF_STATUS and, for suppressed cells, the audited interval (AUDIT_LOWER, AUDIT_UPPER;
-    upper is +inf when unbounded).
+    CONF_STATUS and, for suppressed cells, the audit (AUDIT_COLUMNS: the interval, upper
+    +inf when unbounded, and whether the cell is primary, which a public table's single flag
+    no longer says).
 
     `published`: earlier publications of the same kind of table as delivered, with true
     values (dimension columns, `value`, CONF_STATUS). Raises ValueError if a table does not
@@ -180,7 +182,7 @@ def audit_records(
             {
                 "series_key": ".".join(str(row[k]) for k in series),
                 **({"time_period": str(row[time])} if time else {}),
-                "primary": row[STATUS] == PRIMARY,
+                "primary": row[IS_PRIMARY],
                 "lower": _bound(row[LOWER]),
                 "upper": _bound(row[UPPER]),
             }
@@ -337,6 +339,8 @@ class _Cells:
                 LOWER: pl.Series(LOWER, lower).fill_nan(None),
                 UPPER: pl.Series(UPPER, upper).fill_nan(None),
             }
+        ).with_columns(
+            pl.when(pl.col(STATUS) != FREE).then(pl.col(STATUS) == PRIMARY).alias(IS_PRIMARY)
         )
         return frame.filter(pl.Series(~self.unpublished))
 

@@ -56,7 +56,7 @@ import polars as pl
 from sdmx.message import StructureMessage
 
 from sdmx_export import datasets, intents
-from sdmx_export.disclosure import LOWER, UPPER, ProtectionError, audit_records
+from sdmx_export.disclosure import AUDIT_COLUMNS, LOWER, ProtectionError, audit_records
 from sdmx_export.layout import DsdLayout
 from sdmx_export.readers import SdmxFileError, read_back
 from sdmx_export.settings import StructureSettings
@@ -175,7 +175,7 @@ def mart_observations(
 ) -> pl.DataFrame:
     """The dataflow's observations for `year`, made from its mart. A dataflow of persons is
     protected together with every vintage of the year already published (so no two vintages
-    can be differenced) and keeps its audit columns (disclosure.LOWER, UPPER)."""
+    can be differenced) and keeps its audit columns (disclosure.AUDIT_COLUMNS)."""
     source = _source(dataflow_id)
     mart = con.sql(f"select * from marts.{source.mart} where ref_year = ?", params=[year]).pl()
     if not mart.height:
@@ -263,7 +263,7 @@ def produce_release(
             con, dataflow_id, year, obs_status=STATUSES[status], settings=settings, layout=layout
         )
         audit = _disclosure_audit(protected, layout, settings)
-        expected = protected.drop(LOWER, UPPER, strict=False)
+        expected = protected.drop(AUDIT_COLUMNS, strict=False)
         cells = release_cells(expected, layout, release_id)
         observations = observations_from_cells(cells, layout)
         new = True

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from dashboards_fixtures import build_warehouse_isolated
 
 from crimestat.cli import main
-from sdmx_export.disclosure import LOWER, UPPER
+from sdmx_export.disclosure import AUDIT_COLUMNS
 from sdmx_export.readers import read_back
 from sdmx_export.releases import (
     ReleaseError,
@@ -58,7 +58,7 @@ def test_release_files_pass_the_gate_and_read_back_as_the_mart(
     with connect(home) as con:
         release = produce_release(con, exports, dataflow_id, YEAR)
         expected = mart_observations(con, dataflow_id, YEAR, obs_status="P").drop(
-            LOWER, UPPER, strict=False
+            AUDIT_COLUMNS, strict=False
         )
         stored = con.execute(
             "select count(*) from releases.release_cells where release_id = ?",
@@ -191,18 +191,18 @@ def test_gate_refuses_files_that_differ_from_the_mart(
 ) -> None:
     from sdmx_export import releases
 
-    written = releases.observations_from_cells
+    written = releases._write_files
 
-    def off_by_one(cells: pl.DataFrame, layout) -> pl.DataFrame:
-        frame = written(cells, layout)
-        return frame.with_columns(
+    def off_by_one(staging, release, structures, flow, observations, settings):
+        bumped = observations.with_columns(
             pl.when(pl.int_range(pl.len()) == 0)
             .then(pl.col("OBS_VALUE") + 1)
             .otherwise(pl.col("OBS_VALUE"))
             .alias("OBS_VALUE")
         )
+        return written(staging, release, structures, flow, bumped, settings)
 
-    monkeypatch.setattr(releases, "observations_from_cells", off_by_one)
+    monkeypatch.setattr(releases, "_write_files", off_by_one)
     exports = home / "exports"
     with connect(home) as con:
         before = con.execute("select count(*) from releases.releases").fetchall()

@@ -48,6 +48,7 @@ from sdmx.message import StructureMessage
 from crimestat.settings import DEFAULT_OUTBOX_FILE_MODE
 from ingestion.contracts import FILE_LOADS, MONTH_PATTERN
 from sdmx_export import intents
+from sdmx_export.disclosure import AUDIT_COLUMNS, audit_records
 from sdmx_export.layout import DsdLayout
 from sdmx_export.partners.config import CONFIG_DIR, AgreedTable, PartnerConfig, load_partner
 from sdmx_export.partners.delivery import DeliveryAdapter, DeliveryError, delivery_adapter
@@ -124,6 +125,7 @@ class _Table:
     observations: pl.DataFrame
     cells: pl.DataFrame
     release_id: str
+    audit: dict[str, Any] | None
 
 
 def package_id(sender: str, partner: PartnerConfig, month: str, number: int) -> str:
@@ -308,13 +310,18 @@ def _tables(
     marts = {source: mart_rows(con, source, month) for source in partner.sources}
     tables = []
     for table in partner.tables:
-        observations = table_observations(
+        audited = table_observations(
             marts[table.source], table, month, settings, obs_status=STATUSES[STATUS]
         )
         layout = DsdLayout.of(dataflow(structures, table.dataflow_id))
+        audit = None
+        if table.disclosure_control:
+            series = [d.id for d in layout.series_dimensions]
+            audit = audit_records(audited, series, settings.disclosure, time="TIME_PERIOD")
+        observations = audited.drop(AUDIT_COLUMNS)
         release_id = release_id_of(table.dataflow_id, month, number)
         cells = release_cells(observations, layout, release_id)
-        tables.append(_Table(table, observations, cells, release_id))
+        tables.append(_Table(table, observations, cells, release_id, audit))
     return tables
 
 
@@ -445,6 +452,7 @@ def _manifest(
                 "rows": t.observations.height,
                 "disclosure_control": t.table.disclosure_control,
                 "changed_since_previous_package": changed[t.table.id],
+                **({"disclosure_audit": t.audit} if t.audit is not None else {}),
             }
             for t in tables
         ],

@@ -8,8 +8,9 @@ cells with a count appear (an absent cell is 0, as in the marts).
 Disclosure control (when agreed): the person counts go through sdmx_export.disclosure with
 the additive relations the breakdowns carry (primary below the threshold, secondary so no
 suppressed value can be recomputed from the totals beside it); the values of confidential
-cells (CONF_STATUS C or D) are then removed, as for a public output. Zero cells are never
-suppressed, so leaving them out reveals nothing.
+cells are then removed and every suppressed cell flagged C alone, as for a public output.
+Zero cells are never suppressed, so leaving them out reveals nothing. The observations keep
+the audit of each suppressed cell (disclosure.AUDIT_COLUMNS) for the manifest.
 
 Labels: the CSV carries next to each code its label in the partner's language: the
 project's code labels (sdmx_export.code_labels, Lithuanian and English), then the breakdown's own
@@ -29,10 +30,14 @@ from sdmx_export.code_labels import CODE_LABELS
 from sdmx_export.csv_safety import neutralise
 from sdmx_export.datasets import roll_up
 from sdmx_export.disclosure import (
-    DEFAULT_THRESHOLD,
+    AUDIT_COLUMNS,
     FREE,
+    IS_PRIMARY,
+    LOWER,
     STATUS,
+    UPPER,
     Dimension,
+    ProtectionError,
     protect,
     public_values,
 )
@@ -77,7 +82,6 @@ def table_observations(
     settings: StructureSettings,
     *,
     obs_status: str = "P",
-    threshold: int = DEFAULT_THRESHOLD,
 ) -> pl.DataFrame:
     """The observations of `table` for `month` from its mart's rows of the month."""
     pairs = [(b, BREAKDOWNS[b.column]) for b in table.breakdowns]
@@ -110,12 +114,20 @@ def table_observations(
             )
             for b, kind in pairs
         ]
-        protected = protect(rolled, dimensions, value=VALUE, threshold=threshold)
+        try:
+            protected = protect(rolled, dimensions, value=VALUE, requirement=settings.disclosure)
+        except ProtectionError as error:
+            raise ReleaseError(f"{where}: disclosure control refuses it", [str(error)]) from None
         rolled = public_values(protected, value=VALUE).filter(
             (pl.col(VALUE) != 0) | pl.col(VALUE).is_null()
         )
     else:
-        rolled = rolled.filter(pl.col(VALUE) != 0).with_columns(pl.lit(FREE).alias(STATUS))
+        rolled = rolled.filter(pl.col(VALUE) != 0).with_columns(
+            pl.lit(FREE).alias(STATUS),
+            pl.lit(None, pl.Float64).alias(LOWER),
+            pl.lit(None, pl.Float64).alias(UPPER),
+            pl.lit(None, pl.Boolean).alias(IS_PRIMARY),
+        )
     dims = [kind.concept for _, kind in pairs]
     return rolled.select(
         pl.lit(FREQUENCY).alias("FREQ"),
@@ -124,6 +136,7 @@ def table_observations(
         pl.col(VALUE).cast(pl.Int64).alias("OBS_VALUE"),
         pl.lit(obs_status).alias("OBS_STATUS"),
         pl.col(STATUS).alias("CONF_STATUS"),
+        *AUDIT_COLUMNS,
     ).sort(["FREQ", *dims, "TIME_PERIOD"])
 
 
