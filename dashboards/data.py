@@ -9,6 +9,7 @@ never mixed with it. The warehouse file itself is never opened here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from dashboards.serving import current_snapshot
 UNMAPPED = "UNMAPPED"
 TOTAL = "TOTAL"
 CUSTOMS_BREAKDOWNS = ("violation_type", "border_section", "procedure")
+# Dataflows of person counts: disclosure control records an audit for each of their releases
+# (sdmx_export.releases.SOURCES, disclosure_control; not imported here, a test compares).
+AUDITED_DATASETS = ("CRIM_JUST", "EJ_XB_CONV")
+AUDIT_CELL_SCHEMA = {"series_key": pl.String, "time_period": pl.String, "primary": pl.Boolean,
+                     "lower": pl.Float64, "upper": pl.Float64}  # fmt: skip
 RELEASE_COLUMNS = ("release_id", "dataset", "reference_period", "vintage", "as_of", "status",
                    "embargo_until", "published_at", "notes")  # fmt: skip
 
@@ -444,6 +450,44 @@ def revisions(snap: Snapshot, release_id: str) -> pl.DataFrame | None:
         release_id,
         previous.item(),
     )
+
+
+def disclosure_audit(snap: Snapshot, release_id: str) -> dict[str, Any] | None:
+    """The disclosure audit recorded for a release (the manifest's `disclosure_audit`), or
+    None: a release of no person counts, a snapshot of a warehouse from before audits were
+    recorded, or the public snapshot, which never holds them."""
+    if not snap.has("releases.disclosure_audits"):
+        return None
+    frame = snap.query(
+        "select audit::varchar as audit from releases.disclosure_audits where release_id = ?",
+        release_id,
+    )
+    return json.loads(frame.item()) if frame.height else None
+
+
+def audit_cells(audit: dict[str, Any]) -> pl.DataFrame:
+    """The audit's suppressed cells: series_key, time_period, primary, lower, upper (null:
+    unbounded), in the audit's order; bounds as integers when all are whole numbers."""
+    rows = [
+        {column: cell.get(column) for column in AUDIT_CELL_SCHEMA}
+        for cell in audit.get("suppressed_cells") or []
+    ]
+    frame = pl.DataFrame(rows, schema=AUDIT_CELL_SCHEMA, strict=False)
+    bounds = pl.concat([frame["lower"], frame["upper"]]).drop_nulls()
+    if (bounds == bounds.round(0)).all():
+        frame = frame.with_columns(pl.col("lower", "upper").cast(pl.Int64))
+    return frame
+
+
+def audit_counts(cells: pl.DataFrame) -> dict[str, int]:
+    """Suppressed cells in all, primary, secondary, and unbounded above."""
+    primary = int(cells["primary"].fill_null(False).sum())
+    return {
+        "suppressed": cells.height,
+        "primary": primary,
+        "secondary": cells.height - primary,
+        "unbounded": cells["upper"].null_count(),
+    }
 
 
 def export_path(relative_path: str) -> Path:

@@ -149,6 +149,26 @@ TEXT: dict[str, dict[str, str]] = {
         "upcoming": "upcoming",
         "download": "Download {name}",
         "file_missing": "{name} is listed but missing from the exports directory.",
+        "disclosure_audit": "Disclosure control audit",
+        "no_audit": "No disclosure control audit is recorded for this release (made before "
+        "audits were recorded, or the snapshot's warehouse does not have them yet).",
+        "audit_threshold": "Threshold",
+        "audit_suppressed": "Suppressed cells",
+        "audit_primary": "Primary",
+        "audit_secondary": "Secondary",
+        "audit_unbounded": "Unbounded above",
+        "audit_requirement": "Requirement on every suppressed cell's feasible interval "
+        "[lower, upper]:",
+        "audit_assumptions": "What the audit assumes",
+        "audit_intruder": "What the intruder is assumed to know:",
+        "audit_bounds": "What the bounds mean:",
+        "audit_no_cells": "No cell of this release is suppressed.",
+        "audit_primary_cell": "Primary",
+        "audit_lower": "Lower bound",
+        "audit_upper": "Upper bound",
+        "audit_unbounded_note": "Primary: below the threshold itself; otherwise suppressed so "
+        "that a primary cell cannot be recomputed. The bounds are values of the cell that an "
+        "intruder cannot exclude; an empty upper bound means unbounded.",
     },
     "lt": {
         "app_title": "Nusikalstamumo statistika",
@@ -287,6 +307,26 @@ TEXT: dict[str, dict[str, str]] = {
         "upcoming": "numatomas",
         "download": "Atsisiųsti {name}",
         "file_missing": "{name} nurodytas, bet eksporto kataloge jo nėra.",
+        "disclosure_audit": "Statistinio konfidencialumo kontrolės auditas",
+        "no_audit": "Šiam skelbimui konfidencialumo kontrolės auditas neužrašytas (parengtas "
+        "anksčiau, nei pradėti rašyti auditai, arba kopijos duomenų saugykla jų dar neturi).",
+        "audit_threshold": "Slenkstis",
+        "audit_suppressed": "Paslėpti langeliai",
+        "audit_primary": "Pirminiai",
+        "audit_secondary": "Antriniai",
+        "audit_unbounded": "Be viršutinės ribos",
+        "audit_requirement": "Reikalavimas kiekvieno paslėpto langelio galimam intervalui "
+        "[apatinė, viršutinė]:",
+        "audit_assumptions": "Audito prielaidos",
+        "audit_intruder": "Ką, laikoma, žino įsibrovėlis:",
+        "audit_bounds": "Ką reiškia ribos:",
+        "audit_no_cells": "Šiame skelbime paslėptų langelių nėra.",
+        "audit_primary_cell": "Pirminis",
+        "audit_lower": "Apatinė riba",
+        "audit_upper": "Viršutinė riba",
+        "audit_unbounded_note": "Pirminis – mažesnis už slenkstį; kiti paslėpti, kad pirminio "
+        "langelio nebūtų galima apskaičiuoti. Ribos – langelio reikšmės, kurių įsibrovėlis "
+        "negali atmesti; tuščia viršutinė riba reiškia, kad ji neribota.",
     },
 }
 

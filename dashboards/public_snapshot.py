@@ -14,6 +14,8 @@ allow-list: a new mart or table stays internal until it is added here):
   publication: their rows, their files, and their cells (a cell not free has no value and
   flag C). CRIM_JUST and EJ_XB_CONV are transmissions to Eurostat and Eurojust with the
   true values of confidential cells, and partner tables are bilateral: never public;
+  nor are disclosure audits (`releases.disclosure_audits`: intervals of suppressed cells),
+  which only releases of persons have;
 - the public files themselves, copied (checked against the SHA-256 the release recorded)
   into `serving/public/files/`, the only place the public face reads files from.
 

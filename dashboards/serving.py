@@ -175,6 +175,8 @@ def _copy_from_warehouse(
             Copy(f"marts.{name}", f"select * from {{source}}.marts.{name}", (f"marts.{name}",))
             for name in marts
         ]
+        # Every table of the release step, disclosure_audits included when the warehouse
+        # has it (one from before audits were recorded does not: nothing to copy).
         copies += [
             Copy(
                 f"releases.{name}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,9 @@ from typing import Any
 import duckdb
 from dbt_fixtures import RawWriter, create_raw_warehouse, run_dbt
 from streamlit.testing.v1 import AppTest
+
+from sdmx_export.disclosure import INTRUDER
+from sdmx_export.settings import Requirement
 
 VILNIUS = "Vilniaus m. sav."  # LT011
 KAUNAS = "Kauno m. sav."  # LT022
@@ -99,6 +103,25 @@ RELEASE_FILE = "CRIM_OFF_CAT/2023/v1/CRIM_OFF_CAT_A_2023.xml"
 CONFIDENTIAL_FILE = "CRIM_JUST/2023/v1/CRIM_JUST_A_2023.xml"
 EMBARGOED_FILE = "CRIM_OFF_CAT/2024/v1/CRIM_OFF_CAT_A_2024.xml"
 TRUE_VALUE_MARK = "TRUE-VALUE-OF-A-SUPPRESSED-CELL"
+# The CRIM_JUST release's disclosure audit, as the release step records it (manifest.json's
+# disclosure_audit, releases.disclosure_audits): the 2 women (primary) and the men (secondary)
+# of the published total of 12, and a cell whose section is not published (unbounded above).
+AUDITED_RELEASE = "CRIM_JUST-2023-v1"
+DISCLOSURE_AUDIT = {
+    "threshold": 3,
+    "requirement": Requirement(3).describe(),
+    "intruder_knows": INTRUDER,
+    "bounds": "lower and upper are values of the cell in solutions the intruder cannot "
+    "exclude; upper null: unbounded",
+    "suppressed_cells": [
+        {"series_key": "A.F.TOTAL.LT", "time_period": "2023", "primary": True,
+         "lower": 1, "upper": 11},
+        {"series_key": "A.M.TOTAL.LT", "time_period": "2023", "primary": False,
+         "lower": 1, "upper": 11},
+        {"series_key": "A.T.ICCS0903.LT", "time_period": "2023", "primary": False,
+         "lower": 1, "upper": None},
+    ],
+}  # fmt: skip
 EXPORT_FILES = {
     RELEASE_FILE: "<StructureSpecificData/>",
     CONFIDENTIAL_FILE: f'<Obs SEX="F" OBS_VALUE="2" CONF_STATUS="C"/><!-- {TRUE_VALUE_MARK} -->',
@@ -209,8 +232,18 @@ def write_pipeline_tables(home: Path) -> None:
             "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0701.NR.LT', '2023', 3.0, 'A', 'F'), "
             "('CRIM_JUST-2023-v1', 'A.F.TOTAL.LT', '2023', 2.0, 'A', 'C'), "
             "('CRIM_JUST-2023-v1', 'A.M.TOTAL.LT', '2023', 10.0, 'A', 'D'), "
+            "('CRIM_JUST-2023-v1', 'A.T.TOTAL.LT', '2023', 12.0, 'A', 'F'), "
+            "('CRIM_JUST-2023-v1', 'A.T.ICCS0903.LT', '2023', 4.0, 'A', 'D'), "
             "('CRIM_OFF_CAT-2024-v1', 'A.ICCS0502.NR.LT', '2024', 3.0, 'P', 'F')) "
             "as t(release_id, series_key, time_period, obs_value, obs_status, conf_status)"
+        )
+        con.execute(
+            "create table releases.disclosure_audits (release_id varchar primary key, "
+            "audit json not null)"
+        )
+        con.execute(
+            "insert into releases.disclosure_audits values (?, ?)",
+            [AUDITED_RELEASE, json.dumps(DISCLOSURE_AUDIT, sort_keys=True)],
         )
     for relative_path, content in EXPORT_FILES.items():
         path = home / "exports" / relative_path

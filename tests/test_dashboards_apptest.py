@@ -5,12 +5,17 @@ changes the labels, and a warehouse with no releases or quality results yet stil
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from dashboards_fixtures import (
+    AUDITED_RELEASE,
+    DISCLOSURE_AUDIT,
     PAGES,
     RELEASE_FILE,
     bare_copy,
@@ -21,7 +26,7 @@ from dashboards_fixtures import (
 )
 from streamlit.testing.v1 import AppTest
 
-from dashboards import i18n, maps
+from dashboards import data, i18n, maps
 from dashboards.serving import POINTER_FILE, SnapshotError, current_snapshot, publish_snapshot
 
 
@@ -325,6 +330,87 @@ def test_releases_page_shows_calendar_revisions_and_files(home: Path) -> None:
     assert list(files["relative_path"]) == [RELEASE_FILE]
     assert any(b.label.startswith("Download CRIM_OFF_CAT_A_2023.xml")
                for b in app.get("download_button"))  # fmt: skip
+
+
+def test_releases_page_shows_the_disclosure_audit(home: Path) -> None:
+    """The audit the release step recorded (manifest.json's disclosure_audit): threshold,
+    requirement, counts, and every suppressed cell with its interval."""
+    app = open_page("releases", language="en", release_pick=AUDITED_RELEASE)
+    no_exception(app)
+    assert "Disclosure control audit" in [h.value for h in app.subheader]
+    assert metric(app, "Threshold") == "3"
+    assert metric(app, "Suppressed cells") == "3"
+    assert metric(app, "Primary") == "1"
+    assert metric(app, "Secondary") == "2"
+    assert metric(app, "Unbounded above") == "1"
+    assert [c.value for c in app.code] == [
+        "primary: upper >= 3 and upper - lower >= 3; secondary: upper - lower >= 1"
+    ]
+    cells = table_with(app, "Series", "Period", "Primary", "Lower bound", "Upper bound")
+    shown = {
+        row["Series"]: (row["Period"], bool(row["Primary"]), row["Lower bound"],
+                        None if pd.isna(row["Upper bound"]) else row["Upper bound"])
+        for row in cells.to_dict("records")
+    }  # fmt: skip
+    assert shown == {
+        c["series_key"]: (c["time_period"], c["primary"], c["lower"], c["upper"])
+        for c in DISCLOSURE_AUDIT["suppressed_cells"]
+    }
+    assert shown["A.F.TOTAL.LT"] == ("2023", True, 1, 11)
+
+    lithuanian = open_page("releases", language="lt", release_pick=AUDITED_RELEASE)
+    no_exception(lithuanian)
+    assert "Statistinio konfidencialumo kontrolės auditas" in [
+        h.value for h in lithuanian.subheader
+    ]
+    assert metric(lithuanian, "Slenkstis") == "3"
+    table_with(lithuanian, "Eilutė", "Laikotarpis", "Pirminis", "Apatinė riba", "Viršutinė riba")
+
+    # A release of offences has no audit, and says nothing about one.
+    app.selectbox(key="release_pick").select("CRIM_OFF_CAT-2023-v2").run()
+    no_exception(app)
+    assert "Disclosure control audit" not in [h.value for h in app.subheader]
+    # The public-mode preview shows what the public face shows: no audit.
+    preview = open_page("releases", language="en", release_pick=AUDITED_RELEASE,
+                        public_mode=True)  # fmt: skip
+    no_exception(preview)
+    assert "Disclosure control audit" not in [h.value for h in preview.subheader]
+    assert not tables_with(preview, "Lower bound")
+
+
+def test_snapshot_carries_the_audits_as_recorded(home: Path) -> None:
+    snapshot = current_snapshot(home / "serving")
+    assert snapshot is not None
+    assert query(snapshot, "select release_id, audit::varchar from releases.disclosure_audits") == (
+        warehouse(home, "select release_id, audit::varchar from releases.disclosure_audits")
+    )
+
+
+def test_releases_page_without_audits_table_says_so(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warehouse from before audits were recorded has no releases.disclosure_audits: the
+    snapshot is published without it and a release of persons says it has no audit."""
+    older = tmp_path / "older"
+    older.mkdir()
+    shutil.copyfile(home / "warehouse.duckdb", older / "warehouse.duckdb")
+    with contextlib.closing(duckdb.connect(str(older / "warehouse.duckdb"))) as con:
+        con.execute("drop table releases.disclosure_audits")
+    snapshot = publish_snapshot(older / "warehouse.duckdb", older / "serving")
+    assert query(snapshot, "select count(*) from duckdb_tables() "
+                           "where table_name = 'disclosure_audits'") == [(0,)]  # fmt: skip
+    monkeypatch.setenv("CRIMESTAT_HOME", str(older))
+    app = open_page("releases", language="en", release_pick=AUDITED_RELEASE)
+    no_exception(app)
+    assert i18n.text("no_audit", "en") in [i.value for i in app.info]
+    assert not tables_with(app, "Lower bound")
+
+
+def test_audited_datasets_are_the_disclosure_controlled_dataflows() -> None:
+    from sdmx_export.releases import SOURCES
+
+    controlled = {name for name, source in SOURCES.items() if source.disclosure_control}
+    assert set(data.AUDITED_DATASETS) == controlled
 
 
 def test_pages_without_releases_or_checks_say_so(bare_home: Path) -> None:

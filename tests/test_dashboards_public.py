@@ -115,6 +115,18 @@ def test_public_snapshot_holds_only_public_tables(home: Path) -> None:
         ("disclosure_threshold",), ("face",), ("published_at",)]  # fmt: skip
 
 
+def test_public_snapshot_has_no_disclosure_audit(home: Path) -> None:
+    """The internal snapshot has the CRIM_JUST release's disclosure audit (intervals of
+    suppressed cells); the public one, which publishes no release of persons, has no audit
+    table at all."""
+    internal = current_snapshot(home / "serving")
+    assert internal is not None
+    assert query(internal, "select release_id from releases.disclosure_audits") == [
+        ("CRIM_JUST-2023-v1",)]  # fmt: skip
+    assert query(public_snapshot(home), "select schema_name, table_name from duckdb_tables() "
+                 "where table_name like '%audit%'") == []  # fmt: skip
+
+
 def test_public_files_are_only_public_release_files(home: Path) -> None:
     files = public_serving_dir(home / "serving") / "files"
     found = sorted(p.relative_to(files).as_posix() for p in files.rglob("*") if p.is_file())

@@ -1,5 +1,7 @@
 """Releases and revisions: the calendar, the vintages of each dataset and period, the files
-of each release to download, and each release's revisions against the previous vintage.
+of each release to download, each release's revisions against the previous vintage, and the
+disclosure control audit of a release of person counts (internal face only: the public
+snapshot holds no audit, and the public-mode preview does not show it).
 
 Files are read from the exports directory only when downloaded: published files are
 immutable, so reading them does not race with the pipeline.
@@ -13,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards import data
-from dashboards.ui import dataframe, snapshot, t, table
+from dashboards.ui import dataframe, public_mode, snapshot, t, table
 
 snap = snapshot()
 st.title(t("page_releases"))
@@ -32,6 +34,40 @@ def _download(relative_path: str, index: int) -> None:
         key=f"file_{index}_{relative_path}",
         on_click="ignore",
     )
+
+
+def _audit(release_id: str, dataset: str) -> None:
+    """Threshold, requirement, counts and every suppressed cell with its interval."""
+    audit = data.disclosure_audit(snap, release_id)
+    if audit is None:
+        if dataset in data.AUDITED_DATASETS:
+            st.subheader(t("disclosure_audit"))
+            st.info(t("no_audit"))
+        return
+    st.subheader(t("disclosure_audit"))
+    cells = data.audit_cells(audit)
+    counts = data.audit_counts(cells)
+    columns = st.columns(5)
+    columns[0].metric(t("audit_threshold"), audit.get("threshold"))
+    for column, key in zip(columns[1:], counts, strict=True):
+        column.metric(t(f"audit_{key}"), counts[key])
+    st.caption(t("audit_requirement"))
+    st.code(str(audit.get("requirement", "")), language=None)
+    with st.expander(t("audit_assumptions")):
+        st.caption(t("audit_intruder"))
+        st.text(str(audit.get("intruder_knows", "")))
+        st.caption(t("audit_bounds"))
+        st.text(str(audit.get("bounds", "")))
+    if not cells.height:
+        st.info(t("audit_no_cells"))
+        return
+    table(
+        cells,
+        {"series_key": "series_key", "time_period": "time_period", "primary": "audit_primary_cell",
+         "lower": "audit_lower", "upper": "audit_upper"},
+        name=f"disclosure_audit_{release_id}",
+    )  # fmt: skip
+    st.caption(t("audit_unbounded_note"))
 
 
 def _files(frame: pl.DataFrame) -> None:
@@ -101,3 +137,6 @@ else:
          "previous_value": "previous_value", "value": "value", "difference": "difference"},
         name=f"revisions_{release_id}",
     )  # fmt: skip
+
+if not public_mode():
+    _audit(release_id, releases.filter(pl.col("release_id") == release_id)["dataset"][0])
