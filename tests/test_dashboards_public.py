@@ -95,8 +95,9 @@ def test_public_snapshot_holds_only_public_tables(home: Path) -> None:
         "releases.releases", "releases.release_files", "releases.release_cells",
     }  # fmt: skip
     # Suppressed cells: no value, one flag.
-    assert query(snapshot, "select distinct conf_status from public.persons_convicted_breakdowns "
-                           "order by 1") == [("C",), ("F",)]  # fmt: skip
+    flags = query(snapshot, "select distinct conf_status from public.persons_convicted_breakdowns "
+                            "order by 1")  # fmt: skip
+    assert ("C",) in flags and set(flags) <= {("C",), ("F",)}
     shown_hidden = query(snapshot, "select count(*) from public.persons_convicted_breakdowns "
                                    "where conf_status <> 'F' and persons is not null")  # fmt: skip
     assert shown_hidden == [(0,)]
@@ -242,7 +243,7 @@ def test_public_face_shows_no_suppressed_value(
             persons, flag = _flag_columns("en")
             by_sex = next(f.value for f in app.dataframe if {persons, flag} <= set(f.value))
             assert dict(zip(by_sex["Code"], by_sex[persons], strict=True)) == {
-                "TOTAL": "12", "M": "C", "F": "C"}  # fmt: skip
+                "TOTAL": "C", "M": "C", "F": "C"}  # fmt: skip
         if page == "releases":
             calendar = next(f.value for f in app.dataframe if "Release" in f.value.columns)
             assert sorted(calendar["Release"]) == ["CRIM_OFF_CAT-2023-v1", "CRIM_OFF_CAT-2023-v2"]
