@@ -229,7 +229,10 @@ def partner_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def publish(home: Path, kind: str, period: str, kill_at: str | None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    """Publish in a child process (SIGKILLed at `kill_at`); its temporary directories (the
+    partner packages' staging) go to `home/tmp`, so a test sees what it leaves there."""
+    (home / "tmp").mkdir(exist_ok=True)
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT), "TMPDIR": str(home / "tmp")}
     environment.pop("CRIMESTAT_KILL_AT", None)
     if kill_at:
         environment["CRIMESTAT_KILL_AT"] = f"{kind}:{kill_at}"
@@ -267,6 +270,13 @@ def test_a_release_killed_at_each_step_is_repaired_by_the_next_run(
     assert rows(home, "select ident from releases.publication_intents") == [
         (f"CRIM_JUST-{RELEASE_YEAR}-v1",)
     ]
+    if kill_at == "after_intent":  # the staging directory is left; later it is the release's
+        assert [p.name for p in (home / "exports").glob(".staging-*")] != []
+    stale = home / "exports" / f".staging-CRIM_JUST-{RELEASE_YEAR}-v1-killed00"
+    stale.mkdir()  # as one killed before its intent leaves it
+    (stale / "file.xml").write_text("written, never checked", encoding="utf-8")
+    other = home / "exports" / f".staging-CRIM_JUST-{RELEASE_YEAR}-v10-notmine"
+    other.mkdir()  # another release's prefix and no name mkdtemp gives: kept
 
     again = publish(home, "release", str(RELEASE_YEAR), None)
 
@@ -282,6 +292,7 @@ def test_a_release_killed_at_each_step_is_repaired_by_the_next_run(
     assert recorded and all(sha256(home / "exports" / p) == s for p, s in recorded.items())
     placed = {str(p.relative_to(home / "exports")) for p in (year_dir / "v1").iterdir()}
     assert set(recorded) <= placed  # every recorded file is there, with its bytes
+    assert [p.name for p in (home / "exports").glob(".staging-*")] == [other.name]
 
 
 @pytest.mark.parametrize("kill_at", KILL_POINTS)
@@ -294,10 +305,11 @@ def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
     shutil.copytree(partner_home, home)
     killed = publish(home, "package", PACKAGE_MONTH, kill_at)
     assert killed.returncode == -9, killed.stderr[-2000:]
+    ident = f"LT-EE_{PACKAGE_MONTH}_package-001"
+    assert [p.name.startswith(f"{ident}-") for p in (home / "tmp").iterdir()] == [True]
 
     again = publish(home, "package", PACKAGE_MONTH, None)
 
-    ident = f"LT-EE_{PACKAGE_MONTH}_package-001"
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.strip() == ident
     [(package_id, destination, digest)] = rows(
@@ -306,6 +318,7 @@ def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
     assert package_id == ident and sha256(Path(destination)) == digest
     assert sorted(p.name for p in (home / "outbox" / "EE").iterdir()) == [f"{ident}.zip"]
     assert rows(home, "select * from releases.publication_intents") == []
+    assert list((home / "tmp").iterdir()) == []  # the killed package's staging is gone
 
 
 # --------------------------------------------------------------------------------------
