@@ -345,8 +345,14 @@ def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, s
 
 def _list_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[str]:
     """Every file under the exports directory with its size and SHA-256 (files there are
-    immutable once published, so the app may offer them straight from disk)."""
-    files = sorted(p for p in exports_dir.rglob("*") if p.is_file()) if exports_dir.is_dir() else []
+    immutable once published, so the app may offer them straight from disk). Hidden names
+    are a publication's own temporaries (a release's `.staging-*`), never offered."""
+    files = sorted(
+        p
+        for p in (exports_dir.rglob("*") if exports_dir.is_dir() else ())
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(exports_dir).parts)
+    )
     con.execute("create schema if not exists serving")
     con.execute(
         "create table serving.export_files (relative_path varchar, size_bytes bigint, "

@@ -394,6 +394,8 @@ def test_a_snapshot_killed_at_each_step_is_repaired_by_the_next_publication(
 ) -> None:
     import shutil
 
+    from dashboards_fixtures import query
+
     from dashboards import data
 
     home = tmp_path / "home"
@@ -430,9 +432,15 @@ def test_a_snapshot_killed_at_each_step_is_repaired_by_the_next_publication(
     for face in faces.values():
         ever_current[face].add(readable_current(face).name)
 
+    staged = home / "exports" / ".staging-CRIM_JUST-2023-v1-abcdefgh" / "CRIM_JUST_2023.xml"
+    staged.parent.mkdir(parents=True)
+    staged.write_text("a release killed while writing its files", encoding="utf-8")
+
     again = publish_snapshots(home, None)
 
     assert again.returncode == 0, again.stderr[-2000:]
+    internal = readable_current(home / "serving")
+    assert query(internal, "select * from serving.export_files") == []  # no staging offered
     for face, published in zip(faces.values(), again.stdout.split(), strict=True):
         assert readable_current(face).name == published
         ever_current[face].add(published)
