@@ -37,13 +37,17 @@ import duckdb
 from dashboards.face import FILES_DIR
 from dashboards.serving import (
     SNAPSHOT_DIR,
-    SNAPSHOT_PREFIX,
-    SNAPSHOT_SUFFIX,
     SnapshotError,
     _fsync,
     _point_to,
     _remove_old_snapshots,
+    place_snapshot,
+    publication_lock,
+    reconcile_snapshots,
+    remove_partial,
+    snapshot_names,
 )
+from sdmx_export.intents import kill_point
 
 PUBLIC_MARTS = (
     "recorded_offences", "recorded_offences_annual", "solved_offences", "customs_violations",
@@ -53,6 +57,7 @@ PUBLIC_DATASETS = ("CRIM_OFF_CAT",)
 FREE = "F"
 CONFIDENTIAL = "C"
 SOURCE = "internal_snapshot"
+KIND = "public_snapshot"  # of the kill points (crash safety as in dashboards.serving)
 
 
 def publish_public_snapshot(
@@ -74,27 +79,27 @@ def publish_public_snapshot(
     public_dir = Path(public_dir)
     snapshots = public_dir / SNAPSHOT_DIR
     snapshots.mkdir(parents=True, exist_ok=True)
-    published_at = (now or datetime.now(UTC)).astimezone(UTC)
-    final = snapshots / f"{SNAPSHOT_PREFIX}{published_at:%Y%m%dT%H%M%S%fZ}{SNAPSHOT_SUFFIX}"
-    partial = final.with_name(f".{final.name}.partial")
-    try:
-        with contextlib.closing(duckdb.connect(str(partial))) as con:
-            con.execute(f"attach '{internal_snapshot}' as {SOURCE} (read_only)")
-            try:
-                tables, files = _copy_public(con, published_at.replace(tzinfo=None))
-            finally:
-                con.execute(f"detach {SOURCE}")
-            listed = _copy_files(files, exports_dir, public_dir / FILES_DIR)
-            tables.append(_list_files(con, listed))
-            con.execute("checkpoint")
-        _fsync(partial)
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
-        partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
-    _point_to(public_dir, final, published_at, tables)
-    _remove_old_snapshots(snapshots, final, keep)
-    _remove_unlisted_files(public_dir / FILES_DIR, {path for path, _, _ in listed})
+    with publication_lock(snapshots):
+        reconcile_snapshots(public_dir)
+        published_at = (now or datetime.now(UTC)).astimezone(UTC)
+        final, partial = snapshot_names(snapshots, published_at)
+        try:
+            with contextlib.closing(duckdb.connect(str(partial))) as con:
+                con.execute(f"attach '{internal_snapshot}' as {SOURCE} (read_only)")
+                try:
+                    tables, files = _copy_public(con, published_at.replace(tzinfo=None))
+                finally:
+                    con.execute(f"detach {SOURCE}")
+                listed = _copy_files(files, exports_dir, public_dir / FILES_DIR)
+                tables.append(_list_files(con, listed))
+                con.execute("checkpoint")
+            place_snapshot(KIND, partial, final)
+        finally:
+            remove_partial(partial)
+        _point_to(public_dir, final, published_at, tables)
+        kill_point(f"{KIND}:after_pointer")
+        _remove_old_snapshots(snapshots, final, keep)
+        _remove_unlisted_files(public_dir / FILES_DIR, {path for path, _, _ in listed})
     return final
 
 

@@ -14,6 +14,27 @@ self-contained DuckDB file and then swaps a pointer to it:
 4. snapshots older than the newest `keep` are removed (never the current one). A reader that
    still has an old snapshot open keeps reading it: an unlinked file lives on while open.
 
+Crash safety (SPEC 13, README "Faults"): `current.json` is the publication's commit record. It
+is replaced atomically, and only after the new file is complete, fsynced, renamed and read
+back, so at every instant it names a complete, readable snapshot (or none before the first).
+A publication killed half-way leaves only files of the names this module gives: the partial
+file (and its `.wal`), the temporary pointer, or a renamed snapshot the pointer never named
+(published after the current one). `reconcile_snapshots`, run by the next publication before
+it writes, removes exactly those; snapshots once current (the `keep` newest) stay, and no
+other name is touched, nor a link or a directory. Publications of one directory are
+serialised by an exclusive lock on `snapshots/` (the kernel's, released if killed), so the
+clean-up never takes a file another publication is writing.
+
+No intent row in the warehouse is needed, unlike releases and packages: those have a
+record in the warehouse that must agree with files placed elsewhere, so the files' intended
+paths and bytes are journalled first. A snapshot's only record is the pointer beside it;
+whether a file was ever published follows from the pointer and the file names alone, and
+the clean-up needs nothing but the serving directory. The public snapshot is made from the
+internal one and its directory may live without the warehouse, so it could not use one.
+Kill points for crash tests (CRIMESTAT_KILL_AT, `sdmx_export.intents.kill_point`):
+`snapshot:after_write`, `snapshot:after_rename`, `snapshot:after_pointer` (before the old
+snapshots are removed); `public_snapshot:...` the same for the public snapshot.
+
 Only aggregates leave the warehouse: marts, reference tables, summaries of quarantine and
 file loads (no record, no reason text, which may quote personal values), customs points
 rounded to about a kilometre.
@@ -22,11 +43,14 @@ rounded to about a kilometre.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
+import logging
 import os
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,12 +59,19 @@ import duckdb
 
 from dashboards import public
 from sdmx_export.disclosure import DEFAULT_THRESHOLD
+from sdmx_export.intents import kill_point
 
 POINTER_FILE = "current.json"
 SNAPSHOT_DIR = "snapshots"
 SNAPSHOT_PREFIX = "snapshot-"
 SNAPSHOT_SUFFIX = ".duckdb"
 LOCK_WAIT_SECONDS = 600.0
+KIND = "snapshot"  # of the kill points
+# The names this module gives (`%Y%m%dT%H%M%S%fZ`): the only ones its clean-up removes.
+SNAPSHOT_NAME = re.compile(r"snapshot-\d{8}T\d{12}Z\.duckdb")
+PARTIAL_NAME = re.compile(r"\.snapshot-\d{8}T\d{12}Z\.duckdb\.partial(\.wal)?")
+POINTER_TEMPORARY_NAME = re.compile(r"\.current\.json\.\d+\.tmp")
+log = logging.getLogger(__name__)
 
 
 class SnapshotError(RuntimeError):
@@ -125,25 +156,103 @@ def publish_snapshot(
         raise SnapshotError(f"no warehouse at {warehouse_path}: run the pipeline first")
     snapshots = Path(serving_dir) / SNAPSHOT_DIR
     snapshots.mkdir(parents=True, exist_ok=True)
-    published_at = datetime.now(UTC)
-    final = snapshots / f"{SNAPSHOT_PREFIX}{published_at:%Y%m%dT%H%M%S%fZ}{SNAPSHOT_SUFFIX}"
-    partial = final.with_name(f".{final.name}.partial")
-    try:
-        with contextlib.closing(duckdb.connect(str(partial))) as con:
-            tables = _copy_from_warehouse(con, warehouse_path, extra_tables, lock_wait_seconds)
-            tables += public.write_public_tables(con, threshold)
-            if exports_dir is not None:
-                tables += _list_exports(con, Path(exports_dir))
-            _write_info(con, published_at, warehouse_path, threshold)
-            con.execute("checkpoint")
-        _fsync(partial)
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
-        partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
-    _point_to(Path(serving_dir), final, published_at, tables)
-    _remove_old_snapshots(snapshots, final, keep)
+    with publication_lock(snapshots):
+        reconcile_snapshots(Path(serving_dir))
+        published_at = datetime.now(UTC)
+        final, partial = snapshot_names(snapshots, published_at)
+        try:
+            with contextlib.closing(duckdb.connect(str(partial))) as con:
+                tables = _copy_from_warehouse(con, warehouse_path, extra_tables, lock_wait_seconds)
+                tables += public.write_public_tables(con, threshold)
+                if exports_dir is not None:
+                    tables += _list_exports(con, Path(exports_dir))
+                _write_info(con, published_at, warehouse_path, threshold)
+                con.execute("checkpoint")
+            place_snapshot(KIND, partial, final)
+        finally:
+            remove_partial(partial)
+        _point_to(Path(serving_dir), final, published_at, tables)
+        kill_point(f"{KIND}:after_pointer")
+        _remove_old_snapshots(snapshots, final, keep)
     return final
+
+
+def snapshot_names(snapshots: Path, published_at: datetime) -> tuple[Path, Path]:
+    """The new snapshot's final name and the partial name it is written under."""
+    final = snapshots / f"{SNAPSHOT_PREFIX}{published_at:%Y%m%dT%H%M%S%fZ}{SNAPSHOT_SUFFIX}"
+    return final, final.with_name(f".{final.name}.partial")
+
+
+def place_snapshot(kind: str, partial: Path, final: Path) -> None:
+    """Make the written, closed `partial` durable, check that it opens and has its
+    information table, and rename it to `final` (complete or absent, never half)."""
+    _fsync(partial)
+    with contextlib.closing(duckdb.connect(str(partial), read_only=True)) as con:
+        con.execute("select count(*) from serving.snapshot_info").fetchone()
+    kill_point(f"{kind}:after_write")
+    os.replace(partial, final)
+    _fsync(final.parent)
+    kill_point(f"{kind}:after_rename")
+
+
+def remove_partial(partial: Path) -> None:
+    partial.unlink(missing_ok=True)
+    partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def publication_lock(snapshots: Path) -> Iterator[None]:
+    """Hold the exclusive lock of a snapshots directory (waiting for another publication of
+    it); the kernel releases it when the process ends, killed or not."""
+    fd = os.open(snapshots, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def reconcile_snapshots(serving_dir: Path) -> list[str]:
+    """Remove what a publication killed half-way left in `serving_dir` (internal or public):
+    partial snapshot files and their `.wal`, temporary pointers, and snapshots the pointer
+    never named (published after the one it names, or any when there is no pointer). Only
+    regular files of this module's names; nothing when the pointer cannot be read. Call it
+    holding `publication_lock`. Returns what was removed, one line each."""
+    serving_dir = Path(serving_dir)
+    snapshots = serving_dir / SNAPSHOT_DIR
+    removed = [p for p in _own_files(serving_dir) if POINTER_TEMPORARY_NAME.fullmatch(p.name)]
+    pointer, current = _pointed_name(serving_dir)
+    for path in _own_files(snapshots):
+        never_current = not pointer or (current is not None and path.name > current)
+        if PARTIAL_NAME.fullmatch(path.name) or (
+            SNAPSHOT_NAME.fullmatch(path.name) and never_current
+        ):
+            removed.append(path)
+    done = []
+    for path in removed:
+        path.unlink(missing_ok=True)
+        done.append(f"removed {path}: left by a publication that did not finish")
+        log.warning(done[-1])
+    return done
+
+
+def _own_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.is_file() and not p.is_symlink())
+
+
+def _pointed_name(serving_dir: Path) -> tuple[bool, str | None]:
+    """Whether there is a pointer, and the name of the snapshot it names: None when it cannot
+    be read or names no snapshot of ours (then no snapshot is taken for a leftover)."""
+    try:
+        name = json.loads((serving_dir / POINTER_FILE).read_text(encoding="utf-8"))["snapshot"]
+    except FileNotFoundError:
+        return False, None
+    except (OSError, ValueError, KeyError, TypeError):
+        return True, None
+    directory, _, base = str(name).rpartition("/")
+    return True, (base if directory == SNAPSHOT_DIR and SNAPSHOT_NAME.fullmatch(base) else None)
 
 
 def current_snapshot(serving_dir: Path) -> Path | None:
@@ -236,8 +345,14 @@ def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, s
 
 def _list_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[str]:
     """Every file under the exports directory with its size and SHA-256 (files there are
-    immutable once published, so the app may offer them straight from disk)."""
-    files = sorted(p for p in exports_dir.rglob("*") if p.is_file()) if exports_dir.is_dir() else []
+    immutable once published, so the app may offer them straight from disk). Hidden names
+    are a publication's own temporaries (a release's `.staging-*`), never offered."""
+    files = sorted(
+        p
+        for p in (exports_dir.rglob("*") if exports_dir.is_dir() else ())
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(exports_dir).parts)
+    )
     con.execute("create schema if not exists serving")
     con.execute(
         "create table serving.export_files (relative_path varchar, size_bytes bigint, "
@@ -281,7 +396,11 @@ def _point_to(serving_dir: Path, snapshot: Path, published_at: datetime, tables:
 
 
 def _remove_old_snapshots(snapshots: Path, current: Path, keep: int) -> None:
-    published = sorted(snapshots.glob(f"{SNAPSHOT_PREFIX}*{SNAPSHOT_SUFFIX}"), reverse=True)
+    """Snapshots of this module's names older than the newest `keep`; no other file (a
+    `snapshot-by-hand.duckdb` is neither counted nor removed)."""
+    published = sorted(
+        (p for p in _own_files(snapshots) if SNAPSHOT_NAME.fullmatch(p.name)), reverse=True
+    )
     for old in published[keep:]:
         if old != current:
             old.unlink(missing_ok=True)

@@ -7,7 +7,8 @@ release or package and drop the intent. A kill after the intent, after placing o
 commit leaves an intent whose record is missing; `reconcile` (called by the next
 `produce_release` / `produce_package` before it picks a number) removes the files that intent
 created, only those holding exactly the recorded bytes (or its own hidden temporary names),
-and drops the intent. The publication is then made again under the same number: one complete
+and its staging directory (where the files were written and checked before placing), and
+drops the intent. The publication is then made again under the same number: one complete
 release or package, no duplicate, no number stuck on "exists already".
 
 `kill_point` lets a test SIGKILL the process at each of these steps (CRIMESTAT_KILL_AT).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ import duckdb
 INTENTS = "releases.publication_intents"
 KILL_AT = "CRIMESTAT_KILL_AT"
 TEMPORARY = "temporary"  # a path of the intent's own hidden name: removed whatever it holds
+STAGING = "staging"  # the publication's own staging directory: removed with what it holds
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,13 @@ def record_intent(
     ident: str,
     files: dict[Path, str],
     directories: list[Path] = (),  # type: ignore[assignment]
+    staging: Path | None = None,
 ) -> None:
-    """Record and commit the intent: must be called outside any transaction."""
+    """Record and commit the intent: must be called outside any transaction. `staging`: the
+    directory (made by the publication, e.g. with `tempfile.mkdtemp`) its files are written
+    in before placing; a publication killed before it removed it leaves it to `reconcile`."""
     ensure_intents(con)
+    files = {**files, staging: STAGING} if staging is not None else files
     con.execute(
         f"insert or replace into {INTENTS} values (?, ?, ?, ?, ?)",
         [kind, ident, json.dumps({str(p): s for p, s in files.items()}),
@@ -84,11 +91,17 @@ def open_intents(con: duckdb.DuckDBPyConnection, kind: str) -> list[Intent]:
 
 def reconcile(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
     """Undo every open intent of `kind` (its record was never committed): remove the files it
-    created, never a file with other bytes; drop it. Returns what was done, one line each."""
+    created, never a file with other bytes, and its staging directory; drop it. Returns what
+    was done, one line each."""
     done = []
     for intent in open_intents(con, kind):
         for name, sha256 in intent.files.items():
             path = Path(name)
+            if sha256 == STAGING:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                    done.append(f"{kind} {intent.ident}: removed staging directory {path}")
+                continue
             if not path.is_file():
                 continue
             if sha256 == TEMPORARY or _sha256(path) == sha256:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -273,7 +274,8 @@ def produce_release(
         )
 
     exports_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{release.release_id}-", dir=exports_dir))
+    _remove_stale_staging(exports_dir, release.release_id)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(release.release_id), dir=exports_dir))
     try:
         files = _write_files(staging, release, structures, flow, observations, settings)
         gate(staging, files, structures, expected, layout)
@@ -283,6 +285,7 @@ def produce_release(
                 con, "release", release.release_id,
                 {release.directory / p.name: sha256_of(p) for p in staging.iterdir()},
                 [] if release.directory.exists() else [release.directory],
+                staging=staging,
             )  # fmt: skip
             intents.kill_point("release:after_intent")
             con.execute("begin transaction")
@@ -664,6 +667,22 @@ def _check_recorded(con: duckdb.DuckDBPyConnection, release: Release) -> None:
     ]
     if problems:
         raise ReleaseError(f"release {release.release_id} does not reproduce", problems)
+
+
+def _staging_prefix(release_id: str) -> str:
+    return f".staging-{release_id}-"
+
+
+def _remove_stale_staging(exports_dir: Path, release_id: str) -> None:
+    """Staging directories of this release left by a process killed before it recorded its
+    intent (after, `intents.reconcile` removes them): only names `tempfile.mkdtemp` gave this
+    release's prefix. One process writes a warehouse's releases at a time (DuckDB's lock)."""
+    own = re.compile(re.escape(_staging_prefix(release_id)) + r"[a-z0-9_]{8}")
+    if not exports_dir.is_dir():
+        return
+    for path in exports_dir.iterdir():
+        if own.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
 
 
 def _place(staging: Path, directory: Path) -> None:

@@ -229,7 +229,10 @@ def partner_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def publish(home: Path, kind: str, period: str, kill_at: str | None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    """Publish in a child process (SIGKILLed at `kill_at`); its temporary directories (the
+    partner packages' staging) go to `home/tmp`, so a test sees what it leaves there."""
+    (home / "tmp").mkdir(exist_ok=True)
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT), "TMPDIR": str(home / "tmp")}
     environment.pop("CRIMESTAT_KILL_AT", None)
     if kill_at:
         environment["CRIMESTAT_KILL_AT"] = f"{kind}:{kill_at}"
@@ -267,6 +270,13 @@ def test_a_release_killed_at_each_step_is_repaired_by_the_next_run(
     assert rows(home, "select ident from releases.publication_intents") == [
         (f"CRIM_JUST-{RELEASE_YEAR}-v1",)
     ]
+    if kill_at == "after_intent":  # the staging directory is left; later it is the release's
+        assert [p.name for p in (home / "exports").glob(".staging-*")] != []
+    stale = home / "exports" / f".staging-CRIM_JUST-{RELEASE_YEAR}-v1-killed00"
+    stale.mkdir()  # as one killed before its intent leaves it
+    (stale / "file.xml").write_text("written, never checked", encoding="utf-8")
+    other = home / "exports" / f".staging-CRIM_JUST-{RELEASE_YEAR}-v10-notmine"
+    other.mkdir()  # another release's prefix and no name mkdtemp gives: kept
 
     again = publish(home, "release", str(RELEASE_YEAR), None)
 
@@ -282,6 +292,7 @@ def test_a_release_killed_at_each_step_is_repaired_by_the_next_run(
     assert recorded and all(sha256(home / "exports" / p) == s for p, s in recorded.items())
     placed = {str(p.relative_to(home / "exports")) for p in (year_dir / "v1").iterdir()}
     assert set(recorded) <= placed  # every recorded file is there, with its bytes
+    assert [p.name for p in (home / "exports").glob(".staging-*")] == [other.name]
 
 
 @pytest.mark.parametrize("kill_at", KILL_POINTS)
@@ -294,10 +305,11 @@ def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
     shutil.copytree(partner_home, home)
     killed = publish(home, "package", PACKAGE_MONTH, kill_at)
     assert killed.returncode == -9, killed.stderr[-2000:]
+    ident = f"LT-EE_{PACKAGE_MONTH}_package-001"
+    assert [p.name.startswith(f"{ident}-") for p in (home / "tmp").iterdir()] == [True]
 
     again = publish(home, "package", PACKAGE_MONTH, None)
 
-    ident = f"LT-EE_{PACKAGE_MONTH}_package-001"
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout.strip() == ident
     [(package_id, destination, digest)] = rows(
@@ -306,6 +318,193 @@ def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
     assert package_id == ident and sha256(Path(destination)) == digest
     assert sorted(p.name for p in (home / "outbox" / "EE").iterdir()) == [f"{ident}.zip"]
     assert rows(home, "select * from releases.publication_intents") == []
+    assert list((home / "tmp").iterdir()) == []  # the killed package's staging is gone
+
+
+# --------------------------------------------------------------------------------------
+# Serving snapshots killed at each step, then published again (dashboards.serving)
+# --------------------------------------------------------------------------------------
+
+SNAPSHOT_KILL_POINTS = ("after_write", "after_rename", "after_pointer")
+
+PUBLISH_SNAPSHOTS = """
+import sys
+from pathlib import Path
+from dashboards.public_snapshot import publish_public_snapshot
+from dashboards.serving import publish_snapshot
+home = Path(sys.argv[1])
+internal = publish_snapshot(home / "warehouse.duckdb", home / "serving",
+                            exports_dir=home / "exports")
+public = publish_public_snapshot(internal, home / "serving" / "public",
+                                 exports_dir=home / "exports")
+print(internal.name, public.name)
+"""
+
+
+@pytest.fixture(scope="module")
+def snapshot_home(release_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release warehouse with its snapshots published once, as the publication asset
+    does: the state a killed publication starts from."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("kill-snapshots") / "home"
+    shutil.copytree(release_home, home)
+    killed = publish_snapshots(home, None)
+    assert killed.returncode == 0, killed.stderr[-2000:]
+    return home
+
+
+def publish_snapshots(home: Path, kill_at: str | None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    environment.pop("CRIMESTAT_KILL_AT", None)
+    if kill_at:
+        environment["CRIMESTAT_KILL_AT"] = kill_at
+    return subprocess.run(
+        [sys.executable, "-c", PUBLISH_SNAPSHOTS, str(home)],
+        env=environment, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def snapshot_files(directory: Path) -> set[str]:
+    from dashboards.serving import SNAPSHOT_NAME
+
+    return {p.name for p in (directory / "snapshots").iterdir() if SNAPSHOT_NAME.fullmatch(p.name)}
+
+
+def readable_current(directory: Path) -> Path:
+    """The snapshot the pointer names: it must open and have its information table."""
+    from dashboards_fixtures import query
+
+    from dashboards.serving import current_snapshot
+
+    current = current_snapshot(directory)
+    assert current is not None and current.is_file()
+    assert query(current, "select count(*) from serving.snapshot_info") == [(1,)]
+    return current
+
+
+@pytest.mark.parametrize("kind", ["snapshot", "public_snapshot"])
+@pytest.mark.parametrize("kill_at", SNAPSHOT_KILL_POINTS)
+def test_a_snapshot_killed_at_each_step_is_repaired_by_the_next_publication(
+    snapshot_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    kill_at: str,
+) -> None:
+    import shutil
+
+    from dashboards_fixtures import query
+
+    from dashboards import data
+
+    home = tmp_path / "home"
+    shutil.copytree(snapshot_home, home)
+    faces = {"snapshot": home / "serving", "public_snapshot": home / "serving" / "public"}
+    directory = faces[kind]
+    before = readable_current(directory)
+    # Files crimestat did not make, beside its own: never its to remove.
+    foreign = {
+        directory / "snapshots" / "snapshot-by-hand.duckdb": "an operator's copy",
+        directory / "snapshots" / f"{before.name}.bak": "an operator's backup",
+        directory / "snapshots" / "notes.txt": "notes",
+        directory / ".current.json.backup": "an old pointer",
+    }
+    for path, text in foreign.items():
+        path.write_text(text, encoding="utf-8")
+    ever_current = {face: {readable_current(face).name} for face in faces.values()}
+
+    killed = publish_snapshots(home, f"{kind}:{kill_at}")
+
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    left = (
+        {p.name for p in (directory / "snapshots").iterdir()}
+        - {before.name}
+        - {p.name for p in foreign}
+    )
+    assert len(left) == 1, left  # the killed publication's file, under one name or the other
+    [name] = left
+    assert name.endswith(".partial") if kill_at == "after_write" else name.endswith(".duckdb")
+    # The pointer names a complete, readable snapshot at every step: the old one until the
+    # new one is in place.
+    current = readable_current(directory)
+    assert current.name == (name if kill_at == "after_pointer" else before.name)
+    for face in faces.values():
+        ever_current[face].add(readable_current(face).name)
+
+    staged = home / "exports" / ".staging-CRIM_JUST-2023-v1-abcdefgh" / "CRIM_JUST_2023.xml"
+    staged.parent.mkdir(parents=True)
+    staged.write_text("a release killed while writing its files", encoding="utf-8")
+
+    again = publish_snapshots(home, None)
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    internal = readable_current(home / "serving")
+    assert query(internal, "select * from serving.export_files") == []  # no staging offered
+    for face, published in zip(faces.values(), again.stdout.split(), strict=True):
+        assert readable_current(face).name == published
+        ever_current[face].add(published)
+        # Exactly the snapshots that were current (keep=3 keeps them all): the one the killed
+        # publication renamed but never pointed to is gone, and nothing half-written is left.
+        assert snapshot_files(face) == ever_current[face]
+        hidden = [p.name for p in face.rglob(".*") if p not in foreign]
+        assert hidden == [], hidden
+    assert all(path.read_text(encoding="utf-8") == text for path, text in foreign.items())
+    # The dashboards' data layer opens the new snapshots, on both faces.
+    monkeypatch.setenv("CRIMESTAT_HOME", str(home))
+    for public, face in ((False, home / "serving"), (True, home / "serving" / "public")):
+        monkeypatch.setenv("CRIMESTAT_DASHBOARDS_PUBLIC", "1" if public else "0")
+        snap = data.current()
+        assert snap is not None and snap.path == readable_current(face)
+        assert data.published_at(snap) is not None
+
+
+def test_snapshot_clean_up_removes_only_its_own_leftovers(tmp_path: Path) -> None:
+    """reconcile_snapshots on hand-made files: what a killed publication leaves goes; the
+    current snapshot, earlier ones, and every other name, link or directory stay."""
+    import json
+
+    from dashboards.serving import POINTER_FILE, reconcile_snapshots
+
+    serving = tmp_path / "serving"
+    snapshots = serving / "snapshots"
+    snapshots.mkdir(parents=True)
+    outside = tmp_path / "outside.duckdb"
+    outside.write_text("someone else's", encoding="utf-8")
+
+    def name(second: int) -> str:
+        return f"snapshot-20240101T0000{second:02d}000000Z.duckdb"
+
+    kept = [snapshots / name(1), snapshots / name(2), snapshots / "snapshot-latest.duckdb",
+            snapshots / f"{name(9)}.bak", serving / ".current.json.backup",
+            snapshots / f".{name(8)}.partial.old"]  # fmt: skip
+    leftovers = [snapshots / name(3), snapshots / f".{name(4)}.partial",
+                 snapshots / f".{name(4)}.partial.wal",
+                 serving / ".current.json.4242.tmp"]  # fmt: skip
+    for path in kept + leftovers:
+        path.write_text("x", encoding="utf-8")
+    (snapshots / name(5)).symlink_to(outside)  # a link under our name: not ours
+    (snapshots / f".{name(6)}.partial").mkdir()  # a directory under our name: not ours
+    pointer = serving / POINTER_FILE
+    pointer.write_text(json.dumps({"snapshot": f"snapshots/{name(2)}"}), encoding="utf-8")
+
+    done = reconcile_snapshots(serving)
+
+    assert len(done) == len(leftovers)
+    assert not any(p.exists() for p in leftovers)
+    assert all(p.is_file() for p in kept)
+    assert (snapshots / name(5)).is_symlink() and outside.read_text(encoding="utf-8")
+    assert (snapshots / f".{name(6)}.partial").is_dir()
+
+    pointer.write_text("{torn", encoding="utf-8")  # cannot tell what was current: keep all
+    (snapshots / name(7)).write_text("x", encoding="utf-8")
+    assert reconcile_snapshots(serving) == [] and (snapshots / name(7)).is_file()
+
+    pointer.unlink()  # no pointer: no snapshot of ours was ever current
+    reconcile_snapshots(serving)
+    assert not any((snapshots / name(second)).exists() for second in (1, 2, 7))
+    assert (snapshots / name(5)).is_symlink()
+    assert all(p.is_file() for p in kept if p not in (snapshots / name(1), snapshots / name(2)))
 
 
 # --------------------------------------------------------------------------------------

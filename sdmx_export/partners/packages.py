@@ -233,7 +233,8 @@ def produce_package(
         zip_path = staging / f"{ident}.zip"
         _zip(zip_path, staging, [f["name"] for f in manifest["files"]] + [MANIFEST], now)
         digest, size = sha256_of(zip_path), zip_path.stat().st_size
-        intents.record_intent(con, "package", ident, _placed(adapter, zip_path, partner, digest))
+        intents.record_intent(con, "package", ident, _placed(adapter, zip_path, partner, digest),
+                              staging=staging)  # fmt: skip
         intents.kill_point("package:after_intent")
         con.execute("begin transaction")
         try:
