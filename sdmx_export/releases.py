@@ -90,6 +90,10 @@ DDL = (
     "obs_status varchar, conf_status varchar)",
     f"create table if not exists {SCHEMA}.disclosure_audits (release_id varchar primary key, "
     "audit json not null)",
+    # True values of the cells a public release suppressed: never delivered, kept so that
+    # the next release of the same period is protected together with it.
+    f"create table if not exists {SCHEMA}.confidential_values (release_id varchar not null, "
+    "series_key varchar not null, time_period varchar not null, obs_value double not null)",
 )
 
 
@@ -189,7 +193,9 @@ def mart_observations(
         "order by vintage",
         [dataflow_id, str(year)],
     ).fetchall()
-    published = [observations_from_cells(stored_cells(con, rid), layout) for (rid,) in earlier]
+    published = [
+        observations_from_cells(cells_as_protected(con, rid), layout) for (rid,) in earlier
+    ]
     try:
         return source.observations(mart, settings, obs_status=obs_status, published=published)
     except ProtectionError as error:
@@ -394,6 +400,19 @@ def observations_from_cells(cells: pl.DataFrame, layout: DsdLayout) -> pl.DataFr
         pl.col("conf_status").alias("CONF_STATUS"),
     ).unnest("key")
     return frame.sort([d.id for d in layout.dimensions])
+
+
+def cells_as_protected(con: duckdb.DuckDBPyConnection, release_id: str) -> pl.DataFrame:
+    """A release's cells with the true values of those it suppressed (confidential_values):
+    what disclosure control of a later release of the same period must be given."""
+    return con.sql(
+        f"select c.release_id, c.series_key, c.time_period, "
+        f"coalesce(c.obs_value, v.obs_value) as obs_value, c.obs_status, c.conf_status "
+        f"from {SCHEMA}.release_cells c left join {SCHEMA}.confidential_values v "
+        "using (release_id, series_key, time_period) where c.release_id = ? "
+        "order by c.series_key, c.time_period",
+        params=[release_id],
+    ).pl()
 
 
 def stored_cells(con: duckdb.DuckDBPyConnection, release_id: str) -> pl.DataFrame:

@@ -531,3 +531,69 @@ def test_asset_delivers_packages_and_is_refused_by_the_gate(crimestat_home: Path
     assert "extracts/lv not published: blocking checks failed" in message
     assert "on raw/convictions failed" in message
     assert len(list(outbox.iterdir())) == 3
+
+
+def test_a_second_package_of_a_month_cannot_be_differenced_from_the_first(home: Path) -> None:
+    """Package 1 of a month suppresses its small cells; a late conviction of the same month
+    makes package 2. Protected alone, package 2 could publish a cell package 1 hid (or hide
+    others), and the two together would give it away; protected with package 1 (whose
+    suppressed true values stay in the warehouse, never in a package), every cell package 1
+    hid and that still counts someone stays hidden, and both audits hold."""
+    month = "2023-08"
+    groups = [("M", 22, "BK182", 5), ("M", 30, "BK182", 8), ("M", 38, "BK182", 2),
+              ("M", 50, "BK182", 6), ("M", 30, "BK178-1", 5), ("M", 40, "BK178-1", 6),
+              ("F", 30, "BK178-1", 4), ("F", 40, "BK178-1", 5), ("F", 30, "BK182", 4),
+              ("F", 50, "BK182", 4)]  # fmt: skip
+    people = [(sex, age, code) for sex, age, code, n in groups for _ in range(n)]
+    RawWriter(home).convictions([
+        {"conviction_id": f"D{i}", "version": 1, "written_at": f"{month}-10 10:00:00",
+         "person_key": f"PD{i}", "sex": sex, "age_at_judgment": age, "citizenship": "LV",
+         "final_at": f"{month}-09", "sanction": "fine", "fine_eur": 300,
+         "ecris_member_state": None, "offences": [(code, False, True)]}
+        for i, (sex, age, code) in enumerate(people)
+    ])  # fmt: skip
+    with connect(home) as con:
+        con.execute(
+            "insert into raw.file_loads values ('convictions', ?, 'convictions/x.jsonl.gz', "
+            "'sha', 0, 0, 0, timestamp '2024-06-01 00:00:00')",
+            [month],
+        )
+    run = run_dbt(home, "build", "--select", "+persons_convicted_by_citizenship +persons_convicted")
+    assert run.success, run.failed_nodes()
+    first = package(home, "LV", month)
+
+    RawWriter(home).convictions([
+        {"conviction_id": "D99", "version": 1, "written_at": f"{month}-20 10:00:00",
+         "person_key": "PD99", "sex": "M", "age_at_judgment": 40, "citizenship": "LV",
+         "final_at": f"{month}-19", "sanction": "fine", "fine_eur": 300,
+         "ecris_member_state": None, "offences": [("BK182", False, True)]}
+    ])  # fmt: skip
+    run = run_dbt(home, "build", "--select", "+persons_convicted_by_citizenship +persons_convicted")
+    assert run.success, run.failed_nodes()
+    second = package(home, "LV", month)
+    assert second.created and second.number == first.number + 1
+
+    def table(outcome) -> dict[tuple, dict[str, str]]:
+        rows = csv_rows(members(Path(outcome.destination))["persons_convicted_lv_citizens.csv"])
+        return {(r["iccs_code"], r["sex"], r["age_group"]): r for r in rows}
+
+    before, after = table(first), table(second)
+    hidden_before = {key for key, row in before.items() if row["conf_status"] == "C"}
+    # Two men of 35-44 convicted of fraud, a primary cell; the late one makes them three,
+    # which a package protected on its own would publish, telling anyone package 1's 2.
+    assert ("ICCS07", "M", "Y35-44") in hidden_before
+    assert after[("ICCS07", "M", "Y35-44")]["conf_status"] == "C"
+    for key in hidden_before:
+        if key in after:  # still counts someone
+            assert after[key]["conf_status"] == "C", key
+    # The true values of package 1's suppressed cells are kept, and only in the warehouse.
+    kept = query(home, "select count(*) from releases.confidential_values v join "
+                 "releases.releases r using (release_id) where r.reference_period = ? and "
+                 "r.vintage = ? and r.dataset like 'LV_PERSONS%'", month, first.number)  # fmt: skip
+    assert kept == [(len(hidden_before),)]
+    for outcome in (first, second):
+        audit = next(t["disclosure_audit"] for t in outcome.manifest["tables"]
+                     if t["id"] == "persons_convicted_lv_citizens")  # fmt: skip
+        for cell in audit["suppressed_cells"]:
+            span = 3 if cell["primary"] else 1
+            assert cell["upper"] is None or cell["upper"] - cell["lower"] >= span, cell

@@ -53,13 +53,19 @@ from sdmx_export.layout import DsdLayout
 from sdmx_export.partners.config import CONFIG_DIR, AgreedTable, PartnerConfig, load_partner
 from sdmx_export.partners.delivery import DeliveryAdapter, DeliveryError, delivery_adapter
 from sdmx_export.partners.structures import partner_structures
-from sdmx_export.partners.tables import labelled_table, mart_rows, table_observations
+from sdmx_export.partners.tables import (
+    CONFIDENTIAL_VALUE,
+    labelled_table,
+    mart_rows,
+    table_observations,
+)
 from sdmx_export.releases import (
     MANIFEST,
     SCHEMA,
     STATUSES,
     Release,
     ReleaseError,
+    cells_as_protected,
     ensure_release_tables,
     gate,
     gate_problems,
@@ -126,6 +132,7 @@ class _Table:
     cells: pl.DataFrame
     release_id: str
     audit: dict[str, Any] | None
+    confidential: pl.DataFrame  # release_id, series_key, time_period, obs_value
 
 
 def package_id(sender: str, partner: PartnerConfig, month: str, number: int) -> str:
@@ -241,6 +248,7 @@ def produce_package(
             for table in tables:
                 record_release(con, _release(table, month, number, now, as_of or now, ident),
                                table.cells)  # fmt: skip
+                _record_confidential_values(con, table.confidential)
             destination = adapter.deliver(zip_path, partner.code)
             intents.kill_point("package:after_place")
             intents.clear_intent(con, "package", ident)
@@ -311,18 +319,31 @@ def _tables(
     marts = {source: mart_rows(con, source, month) for source in partner.sources}
     tables = []
     for table in partner.tables:
-        audited = table_observations(
-            marts[table.source], table, month, settings, obs_status=STATUSES[STATUS]
-        )
         layout = DsdLayout.of(dataflow(structures, table.dataflow_id))
+        earlier = [
+            observations_from_cells(cells, layout)
+            for n in range(1, number)
+            if (cells := cells_as_protected(con, release_id_of(table.dataflow_id, month, n))).height
+        ] if table.disclosure_control else []  # fmt: skip
+        audited = table_observations(
+            marts[table.source], table, month, settings, obs_status=STATUSES[STATUS],
+            published=earlier,
+        )  # fmt: skip
         audit = None
         if table.disclosure_control:
             series = [d.id for d in layout.series_dimensions]
             audit = audit_records(audited, series, settings.disclosure, time="TIME_PERIOD")
-        observations = audited.drop(AUDIT_COLUMNS)
+        observations = audited.drop(*AUDIT_COLUMNS, CONFIDENTIAL_VALUE)
         release_id = release_id_of(table.dataflow_id, month, number)
         cells = release_cells(observations, layout, release_id)
-        tables.append(_Table(table, observations, cells, release_id, audit))
+        confidential = release_cells(
+            audited.filter(pl.col(CONFIDENTIAL_VALUE).is_not_null()).with_columns(
+                pl.col(CONFIDENTIAL_VALUE).alias("OBS_VALUE")
+            ),
+            layout,
+            release_id,
+        ).select("release_id", "series_key", "time_period", "obs_value")
+        tables.append(_Table(table, observations, cells, release_id, audit, confidential))
     return tables
 
 
@@ -459,6 +480,14 @@ def _manifest(
         ],
         "files": files,
     }
+
+
+def _record_confidential_values(con: duckdb.DuckDBPyConnection, values: pl.DataFrame) -> None:
+    """The true values of the cells a package suppressed (inside the caller's transaction)."""
+    if values.height:
+        con.executemany(
+            f"insert into {SCHEMA}.confidential_values values (?, ?, ?, ?)", values.rows()
+        )
 
 
 def _release(

@@ -20,6 +20,7 @@ the fallback is reported (the package manifest lists it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,6 +50,9 @@ from sdmx_export.releases import ReleaseError
 from sdmx_export.settings import StructureSettings
 
 VALUE = "value"
+# The true value of a suppressed cell, kept beside the public observations for the warehouse
+# (releases.confidential_values), so the next package of the month is protected with it.
+CONFIDENTIAL_VALUE = "CONFIDENTIAL_VALUE"
 PERIOD_COLUMN = "ref_month"
 CONF_COLUMN = "conf_status"
 
@@ -82,8 +86,12 @@ def table_observations(
     settings: StructureSettings,
     *,
     obs_status: str = "P",
+    published: Sequence[pl.DataFrame] = (),
 ) -> pl.DataFrame:
-    """The observations of `table` for `month` from its mart's rows of the month."""
+    """The observations of `table` for `month` from its mart's rows of the month.
+    `published`: the table's earlier packages of the month as delivered, true values of
+    suppressed cells filled in (DSD columns, OBS_VALUE, CONF_STATUS): protected together,
+    so two packages of one month cannot be differenced."""
     pairs = [(b, BREAKDOWNS[b.column]) for b in table.breakdowns]
     where = f"{table.id} {month}: marts.{table.source}"
     if not mart.schema[table.measure].is_integer():
@@ -106,20 +114,35 @@ def table_observations(
         raise ReleaseError(f"{where}: {error}") from None
     rolled = rolled.rename({b.column: kind.concept for b, kind in pairs})
     if table.disclosure_control and rolled.height:
-        dimensions = [
-            Dimension(
-                kind.concept,
-                tuple(sorted(set(rolled[kind.concept]))),
-                kind.relations(settings, b, rolled[kind.concept]),
-            )
-            for b, kind in pairs
+        concepts = [kind.concept for _, kind in pairs]
+        earlier = [
+            frame.select(*concepts, pl.col("OBS_VALUE").cast(pl.Int64).alias(VALUE), STATUS)
+            for frame in published
         ]
+        codes = {
+            c: tuple(sorted(set(rolled[c]).union(*(set(f[c]) for f in earlier)))) for c in concepts
+        }
+        dimensions = [
+            Dimension(kind.concept, codes[kind.concept],
+                      kind.relations(settings, b, codes[kind.concept]))
+            for b, kind in pairs
+        ]  # fmt: skip
         try:
-            protected = protect(rolled, dimensions, value=VALUE, requirement=settings.disclosure)
+            protected = protect(
+                rolled,
+                dimensions,
+                value=VALUE,
+                requirement=settings.disclosure,
+                published=[_every_cell(frame, codes) for frame in earlier],
+            )
         except ProtectionError as error:
             raise ReleaseError(f"{where}: disclosure control refuses it", [str(error)]) from None
-        rolled = public_values(protected, value=VALUE).filter(
-            (pl.col(VALUE) != 0) | pl.col(VALUE).is_null()
+        rolled = (
+            public_values(protected, value=VALUE)
+            .with_columns(
+                pl.when(pl.col(STATUS) != FREE).then(protected[VALUE]).alias(CONFIDENTIAL_VALUE)
+            )
+            .filter((pl.col(VALUE) != 0) | pl.col(VALUE).is_null())
         )
     else:
         rolled = rolled.filter(pl.col(VALUE) != 0).with_columns(
@@ -127,6 +150,7 @@ def table_observations(
             pl.lit(None, pl.Float64).alias(LOWER),
             pl.lit(None, pl.Float64).alias(UPPER),
             pl.lit(None, pl.Boolean).alias(IS_PRIMARY),
+            pl.lit(None, pl.Int64).alias(CONFIDENTIAL_VALUE),
         )
     dims = [kind.concept for _, kind in pairs]
     return rolled.select(
@@ -137,7 +161,22 @@ def table_observations(
         pl.lit(obs_status).alias("OBS_STATUS"),
         pl.col(STATUS).alias("CONF_STATUS"),
         *AUDIT_COLUMNS,
+        CONFIDENTIAL_VALUE,
     ).sort(["FREQ", *dims, "TIME_PERIOD"])
+
+
+def _every_cell(frame: pl.DataFrame, codes: dict[str, tuple[str, ...]]) -> pl.DataFrame:
+    """An earlier package's table over every combination of codes: a cell it left out was 0
+    (packages leave zero cells out), and so known to everyone."""
+    columns = [
+        pl.DataFrame({c: list(values)}, schema={c: pl.String}) for c, values in codes.items()
+    ]
+    grid = columns[0]
+    for column in columns[1:]:
+        grid = grid.join(column, how="cross")
+    return grid.join(frame, on=list(codes), how="left").with_columns(
+        pl.col(VALUE).fill_null(0), pl.col(STATUS).fill_null(FREE)
+    )
 
 
 def labelled_table(
