@@ -100,7 +100,7 @@ def test_the_demo_key_is_refused_with_a_register_database(
     demo_environment(monkeypatch)
     monkeypatch.setenv("CRIMESTAT_CONVICTIONS_DB_URL", "postgresql://u:p@db/registers")
     with pytest.raises(SettingsError, match=r"demo key .* CRIMESTAT_CONVICTIONS_DB_URL"):
-        load_settings().pseudonymisation_key  # noqa: B018
+        _ = load_settings().pseudonymisation_key  # the property refuses the key
     assert not (crimestat_home / DEMO_MARKER).exists()
 
 
@@ -110,12 +110,12 @@ def test_the_demo_key_is_refused_in_a_home_the_demo_did_not_make(
     land_three_months(crimestat_home / "landing")  # a home holding the registers' files
     demo_environment(monkeypatch)
     with pytest.raises(SettingsError, match=rf"demo key .*\(CRIMESTAT_HOME\) .* no \{DEMO_MARKER}"):
-        load_settings().pseudonymisation_key  # noqa: B018
+        _ = load_settings().pseudonymisation_key  # the property refuses the key
     # Set explicitly, the demo key is the demo key all the same.
     monkeypatch.delenv("CRIMESTAT_DEMO")
     monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", DEMO_PSEUDONYMISATION_KEY)
     with pytest.raises(SettingsError, match=r"demo key .*\(CRIMESTAT_HOME\)"):
-        load_settings().pseudonymisation_key  # noqa: B018
+        _ = load_settings().pseudonymisation_key  # the property refuses the key
 
 
 def test_the_demo_key_in_a_new_home_marks_it_the_demos(
@@ -139,7 +139,7 @@ def test_the_demo_claims_an_empty_home_refuses_another_and_warns_once(
 
     def steps(*_: object) -> list:
         for _ in range(3):  # every step loads the settings and reads the key
-            load_settings().pseudonymisation_key  # noqa: B018
+            _ = load_settings().pseudonymisation_key  # the property refuses the key
         return []
 
     monkeypatch.setattr(cli, "_generate", steps)
