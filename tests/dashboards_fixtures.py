@@ -268,6 +268,16 @@ def build_warehouse_isolated(home: Path) -> Path:
     return home / "warehouse.duckdb"
 
 
+def build_warehouse_before_releases(home: Path) -> Path:
+    """The fixture's warehouse without its hand-made releases and export file: the state
+    before a first release, for tests that make releases of their own."""
+    build_warehouse_isolated(home)
+    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
+        con.execute("drop schema releases cascade")
+    shutil.rmtree(home / "exports")
+    return home
+
+
 def bare_copy(home: Path, target: Path) -> Path:
     """The warehouse of `home` without quality results and releases, as before a first
     release: the pages must say so instead of failing."""

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import TEST_PSEUDONYMISATION_KEY
-from dashboards_fixtures import build_warehouse_isolated
+from dashboards_fixtures import build_warehouse_before_releases
 
 from crimestat.backup import backup_home
 from crimestat.backup_manifest import MANIFEST_NAME, BackupError
@@ -66,11 +66,7 @@ def export_release(settings: Settings, dataflow_asset: dg.AssetKey) -> RunOutcom
 def source_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from orchestration.runs import dagster_instance
 
-    home = tmp_path_factory.mktemp("source") / "home"
-    build_warehouse_isolated(home)
-    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
-        con.execute("drop schema releases cascade")  # the dashboards fixture's hand-made rows
-    shutil.rmtree(home / "exports")  # and its hand-made file
+    home = build_warehouse_before_releases(tmp_path_factory.mktemp("source") / "home")
     with home_environment(home) as settings:
         for dataflow in (CRIM_OFF_CAT_ASSET, dg.AssetKey(["exports", "crim_just"])):
             assert export_release(settings, dataflow).success

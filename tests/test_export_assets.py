@@ -5,7 +5,6 @@ partition; a year the mart lacks fails the run naming it, without holding back t
 from __future__ import annotations
 
 import contextlib
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +13,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
-from dashboards_fixtures import build_warehouse_isolated
+from dashboards_fixtures import build_warehouse_before_releases
 
 from crimestat.settings import load_settings
 
@@ -27,10 +26,8 @@ def test_a_range_of_years_delivers_each_year_and_names_the_missing_one(
     from orchestration.export_assets import export_assets
     from orchestration.runs import dagster_instance
 
-    build_warehouse_isolated(crimestat_home)
-    shutil.rmtree(crimestat_home / "exports")  # the dashboards fixture's hand-made release
+    build_warehouse_before_releases(crimestat_home)
     with contextlib.closing(duckdb.connect(str(crimestat_home / "warehouse.duckdb"))) as con:
-        con.execute("drop schema releases cascade")
         years = [row[0] for row in con.execute(
             "select distinct ref_year from marts.recorded_offences_annual order by 1"
         ).fetchall()]  # fmt: skip

@@ -206,18 +206,9 @@ con.close()
 
 @pytest.fixture(scope="module")
 def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import contextlib
-    import shutil
+    from dashboards_fixtures import build_warehouse_before_releases
 
-    import duckdb
-    from dashboards_fixtures import build_warehouse_isolated
-
-    home = tmp_path_factory.mktemp("kill-releases")
-    build_warehouse_isolated(home)
-    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
-        con.execute("drop schema releases cascade")  # the dashboards fixture's hand-made rows
-    shutil.rmtree(home / "exports")
-    return home
+    return build_warehouse_before_releases(tmp_path_factory.mktemp("kill-releases"))
 
 
 @pytest.fixture(scope="module")

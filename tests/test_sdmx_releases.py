@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from dashboards_fixtures import build_warehouse_isolated
+from dashboards_fixtures import build_warehouse_before_releases
 
 from crimestat.cli import main
 from sdmx_export.disclosure import AUDIT_COLUMNS
@@ -32,12 +31,7 @@ YEAR = 2023
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("releases")
-    build_warehouse_isolated(home)
-    with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
-        con.execute("drop schema releases cascade")  # the dashboards fixture's hand-made rows
-    shutil.rmtree(home / "exports")  # and its hand-made file
-    return home
+    return build_warehouse_before_releases(tmp_path_factory.mktemp("releases"))
 
 
 @contextlib.contextmanager
