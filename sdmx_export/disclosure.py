@@ -16,7 +16,14 @@ never publishes (`Dimension.unpublished`, e.g. offences not classified) are unkn
 every suppressed cell is >= 1. Earlier publications of the same cells (earlier vintages of
 the reference period, months already delivered) are tables of their own in the same
 system, with their relations, and a cell whose value has not changed since is one unknown
-in both (the intruder assumes unchanged what mostly is). For every suppressed cell, linear
+in both (the intruder assumes unchanged what mostly is). Other tables published of the same
+population (`Publication`: the other dataflow of persons convicted, partners' monthly
+tables) are in the system too, with their relations and `Link`s to this table's cells and to
+each other's: equations and inequalities across tables (a crime area of EJ_XB_CONV is the
+sum of CRIM_JUST's codes it covers; a year counts at least the persons of any of its
+months). A link is given to the intruder wherever it holds on the true values of the two
+publications (the intruder may assume what is true), and left out where a revision between
+them broke it. For every suppressed cell, linear
 programming (HiGHS) minimises and maximises its value over all of that: its feasible
 interval [lower, upper].
 
@@ -28,7 +35,8 @@ point). It holds for the cells of earlier publications too: a new table may not 
 Secondary suppression:
 1. What earlier publications fixed stays: a cell they suppressed stays suppressed (else
    the new table would reveal it), a cell they published with today's value stays
-   published (it is known anyway).
+   published (it is known anyway). Linked publications are fixed as they were published:
+   only the new table's cells can be suppressed to protect theirs.
 2. Fixed point of the classic rule on exact relations: a relation with exactly one hidden
    cell gets its smallest non-zero published cell suppressed too.
 3. Audit. For every cell that fails its requirement, a repair: the smallest-cost deviation
@@ -70,9 +78,11 @@ INTRUDER = (
     "every published cell; every relation of the code lists, exact (total = sum of parts) or "
     "partial (a code >= the sum of its published sub-codes); unpublished codes as unknowns "
     ">= 0; every earlier publication of the same reference period with its relations, a cell "
-    "unchanged since being the same unknown; every suppressed cell is >= 1 (zeros are never "
-    "suppressed)"
+    "unchanged since being the same unknown; every other published table of the same "
+    "population with its relations and its links to this one wherever they hold on the true "
+    "values; every suppressed cell is >= 1 (zeros are never suppressed)"
 )
+CURRENT = "the table"
 TOLERANCE = 1e-7
 PRIMAL_SIMPLEX = 4  # HiGHS option simplex_strategy
 REPAIR_HOPS = 2
@@ -120,6 +130,44 @@ class Dimension:
         )
 
 
+@dataclass(frozen=True)
+class Publication:
+    """Another table published of the same population, as delivered: its cells with true
+    values and CONF_STATUS, and its dimensions. `name` is how `Link`s and messages name it."""
+
+    name: str
+    frame: pl.DataFrame
+    dimensions: tuple[Dimension, ...]
+    value: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a table of the system: the table's name (CURRENT for the table being
+    protected, a Publication's name, or `earlier_vintage(i)`) and its code per dimension."""
+
+    table: str
+    codes: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, table: str, **codes: str) -> Cell:
+        return cls(table, tuple(codes.items()))
+
+
+@dataclass(frozen=True)
+class Link:
+    """sum(totals) = sum(parts), or >= with `exact=False`, between cells of different tables."""
+
+    totals: tuple[Cell, ...]
+    parts: tuple[Cell, ...]
+    exact: bool = True
+
+
+def earlier_vintage(index: int) -> str:
+    """The name of the `index`-th table of `protect(published=...)` in `Cell`s."""
+    return f"earlier publication {index + 1}"
+
+
 def protect(
     table: pl.DataFrame,
     dimensions: Sequence[Dimension],
@@ -128,6 +176,8 @@ def protect(
     threshold: int = DEFAULT_THRESHOLD,
     requirement: Requirement | None = None,
     published: Sequence[pl.DataFrame] = (),
+    linked: Sequence[Publication] = (),
+    links: Sequence[Link] = (),
 ) -> pl.DataFrame:
     """Every published cell of the cross product of the dimensions' codes (absent cells
     count 0; cells of unpublished codes are left out), in code order, with `value`,
@@ -136,12 +186,20 @@ def protect(
     no longer says).
 
     `published`: earlier publications of the same kind of table as delivered, with true
-    values (dimension columns, `value`, CONF_STATUS). Raises ValueError if a table does not
-    add up and ProtectionError if the table cannot be protected."""
+    values (dimension columns, `value`, CONF_STATUS). `linked`: other tables of the same
+    population as published, and `links`: the relations between their cells and this
+    table's (or the earlier publications', `earlier_vintage`). Raises ValueError if a table
+    does not add up or a link names a table or cell that does not exist, and
+    ProtectionError if the table cannot be protected."""
     requirement = requirement or Requirement(threshold)
     current = _Cells.of_table(table, dimensions, value)
-    earlier = [_Cells.of_publication(frame, dimensions, value) for frame in published]
-    state = _State.of(current, earlier, requirement)
+    earlier = [
+        _Cells.of_publication(frame, dimensions, value, earlier_vintage(i))
+        for i, frame in enumerate(published)
+    ]
+    others = [_Cells.of_publication(p.frame, p.dimensions, p.value, p.name) for p in linked]
+    state = _State.of(current, earlier, requirement, others, links)
+    _lock_what_is_known(state)
     _single_suppression_rule(state)
     bounds = _secure(state, requirement)
     return current.frame(state.status[: current.size], bounds)
@@ -221,7 +279,7 @@ class _Cells:
         for axis, dimension in enumerate(self.dimensions):
             hidden_codes = [dimension.codes.index(code) for code in dimension.unpublished]
             self.unpublished |= np.isin(grid[axis], hidden_codes)
-        self.name = "the table"
+        self.name = CURRENT
 
     @classmethod
     def of_table(cls, table: pl.DataFrame, dimensions: Sequence[Dimension], value: str) -> _Cells:
@@ -238,7 +296,7 @@ class _Cells:
 
     @classmethod
     def of_publication(
-        cls, frame: pl.DataFrame, dimensions: Sequence[Dimension], value: str
+        cls, frame: pl.DataFrame, dimensions: Sequence[Dimension], value: str, name: str
     ) -> _Cells:
         """An earlier publication as delivered (true values and flags); cells of unpublished
         codes, absent from it, come back from its exact relations."""
@@ -252,7 +310,7 @@ class _Cells:
         values[flat] = frame[value].to_numpy()
         status[flat] = frame[STATUS].to_numpy()
         cells = cls(dimensions, value, values, status)
-        cells.name = "an earlier publication"
+        cells.name = name
         cells.complete()
         return cells
 
@@ -314,6 +372,18 @@ class _Cells:
                     f"{', '.join(relation.parts)} at {self.describe(int(block[wrong[0], 0]))}"
                 )
 
+    def position(self, codes: tuple[tuple[str, str], ...]) -> int:
+        """The flat index of the cell with these codes (column, code) of every dimension."""
+        given = dict(codes)
+        if set(given) != {d.column for d in self.dimensions}:
+            raise ValueError(f"a link names a cell of {self.name} by {sorted(given)}")
+        index = []
+        for d in self.dimensions:
+            if given[d.column] not in d.codes:
+                raise ValueError(f"a link names {d.column}={given[d.column]} of {self.name}")
+            index.append(d.codes.index(given[d.column]))
+        return int(np.ravel_multi_index(index, self.shape))
+
     def describe(self, cell: int) -> str:
         position = np.unravel_index(cell, self.shape)
         return ", ".join(
@@ -363,10 +433,11 @@ def _positions(
 
 @dataclass
 class _State:
-    """The current table and the earlier publications as one system of cells (the current
-    table's cells first). Relations are rows of `members` (cell ids, total first, padded
-    with PAD, a published zero cell past the last) with `signs` (+1 total, -1 parts, 0
-    padding): sum(sign * value) = 0 (exact) or >= 0 (partial). `relations_of` indexes, per
+    """The current table, the earlier publications and the linked ones as one system of
+    cells (the current table's cells first). Relations and links are rows of `members`
+    (cell ids, totals first, padded with PAD, a published zero cell past the last) with
+    `signs` (+1 totals, -1 parts, 0 padding): sum(sign * value) = 0 (exact) or >= 0
+    (partial). `relations_of` indexes, per
     cell, the relations it is in (CSR: ids[pointers[c]:pointers[c + 1]])."""
 
     values: np.ndarray  # PAD's value, 0, is the last
@@ -382,27 +453,41 @@ class _State:
     ids: np.ndarray
 
     @classmethod
-    def of(cls, current: _Cells, earlier: Sequence[_Cells], requirement: Requirement) -> _State:
-        tables = [current, *earlier]
+    def of(
+        cls,
+        current: _Cells,
+        earlier: Sequence[_Cells],
+        requirement: Requirement,
+        others: Sequence[_Cells] = (),
+        links: Sequence[Link] = (),
+    ) -> _State:
+        tables = [current, *earlier, *others]
+        names = [c.name for c in tables]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tables of the same name: {names}")
         for cells in tables:
             cells.check_additive()
         offsets = np.cumsum([0, *(c.size for c in tables)])
         values = np.concatenate([c.values for c in tables])
         rows: list[np.ndarray] = []
+        leading: list[int] = []  # how many cells of each row are totals (sign +1)
         exact: list[bool] = []
         for offset, cells in zip(offsets, tables, strict=False):
             for block, is_exact in cells.relation_rows():
                 rows.extend(block + offset)
+                leading.extend([1] * block.shape[0])
                 exact.extend([is_exact] * block.shape[0])
         unpublished = np.concatenate([c.unpublished for c in tables])
+        absent = np.concatenate([c.absent for c in tables])
         status = np.full(values.size, FREE, dtype=object)
         primary = (current.values > 0) & (current.values < requirement.threshold)
         status[: current.size][primary & ~current.unpublished] = PRIMARY
         locked = np.zeros(values.size, dtype=bool)
-        for offset, cells in zip(offsets[1:-1], earlier, strict=True):
+        for offset, cells in zip(offsets[1:-1], [*earlier, *others], strict=True):
             span = slice(offset, offset + cells.size)
             status[span] = np.where(cells.unpublished | cells.absent, FREE, cells.status)
             locked[span] = True
+        for offset, cells in zip(offsets[1:], earlier, strict=False):
             was_hidden = (cells.status != FREE) & ~cells.unpublished & ~cells.absent
             same = (cells.values == current.values) & ~cells.absent
             carried = was_hidden & (current.values > 0) & (status[: current.size] == FREE)
@@ -414,9 +499,30 @@ class _State:
                 same & ~cells.unpublished & ~cells.absent & ~current.unpublished
             )
             rows.extend(np.stack([linked + offset, linked], axis=1))
+            leading.extend([1] * linked.size)
             exact.extend([True] * linked.size)
+        by_name = dict(zip(names, zip(offsets, tables, strict=False), strict=True))
+
+        def cell_id(cell: Cell) -> int:
+            if cell.table not in by_name:
+                raise ValueError(f"a link names a table that is not given: {cell.table}")
+            offset, cells = by_name[cell.table]
+            return int(offset) + cells.position(cell.codes)
+
+        for link in links:
+            members = np.array([cell_id(c) for c in (*link.totals, *link.parts)])
+            if absent[members].any():
+                continue  # a cell outside what its publication covered
+            balance = (
+                values[members[: len(link.totals)]].sum()
+                - values[members[len(link.totals) :]].sum()
+            )
+            if balance < 0 or (link.exact and balance != 0):
+                continue  # a revision between the two publications broke it: not known
+            rows.append(members)
+            leading.append(len(link.totals))
+            exact.append(link.exact)
         suppressed = (status != FREE) & ~unpublished
-        names = [c.name for c in tables]
 
         def describe(cell: int) -> str:
             table = int(np.searchsorted(offsets, cell, side="right")) - 1
@@ -429,7 +535,7 @@ class _State:
         for r, row in enumerate(rows):
             members[r, : row.size] = row
         signs = np.where(members == pad, 0.0, -1.0)
-        signs[:, 0] = 1.0
+        signs[np.arange(width) < np.array(leading, dtype=np.int64).reshape(-1, 1)] = 1.0
         real = members < pad
         relation_ids = np.broadcast_to(np.arange(len(rows))[:, None], members.shape)[real]
         order = np.argsort(members[real], kind="stable")
@@ -466,6 +572,24 @@ class _State:
     def suppress(self, cells: np.ndarray) -> None:
         self.suppressed[cells] = True
         self.status[cells] = SECONDARY
+
+
+def _lock_what_is_known(state: _State) -> None:
+    """Cells of the new table that what is already published determines (an area of
+    EJ_XB_CONV that is the sum of published CRIM_JUST cells; a total less its published
+    parts) stay published: suppressing them hides nothing, and no suppression could widen
+    them. Found along exact relations, to a fixed point."""
+    known = (~state.hidden & state.locked).copy()
+    exact = state.members[state.exact]
+    while True:
+        open_cells = ~known[exact]
+        single = exact[open_cells.sum(axis=1) == 1]
+        found = np.unique(single[~known[single]])
+        if not found.size:
+            return
+        known[found] = True
+        free = found[(state.status[found] == FREE) & ~state.unpublished[found]]
+        state.locked[free] = True
 
 
 def _single_suppression_rule(state: _State) -> None:

@@ -176,32 +176,45 @@ def mart_observations(
     *,
     obs_status: str = "A",
     settings: StructureSettings | None = None,
-    layout: DsdLayout | None = None,
 ) -> pl.DataFrame:
     """The dataflow's observations for `year`, made from its mart. A dataflow of persons is
     protected together with every vintage of the year already published (so no two vintages
-    can be differenced) and keeps its audit columns (disclosure.AUDIT_COLUMNS)."""
+    can be differenced) and every vintage of the other dataflows of the same persons (so no
+    two tables can be combined: datasets.linked), and keeps its audit columns
+    (disclosure.AUDIT_COLUMNS)."""
     source = _source(dataflow_id)
     mart = con.sql(f"select * from marts.{source.mart} where ref_year = ?", params=[year]).pl()
     if not mart.height:
         raise ReleaseError(f"{dataflow_id} {year}: marts.{source.mart} has no rows for {year}")
     if not source.disclosure_control:
         return source.observations(mart, settings, obs_status=obs_status)
-    layout = layout or DsdLayout.of(dataflow(build_structures(settings), dataflow_id))
-    earlier = con.execute(
-        f"select release_id from {SCHEMA}.releases where dataset = ? and reference_period = ? "
-        "order by vintage",
-        [dataflow_id, str(year)],
-    ).fetchall()
-    published = [
-        observations_from_cells(cells_as_protected(con, rid), layout) for (rid,) in earlier
-    ]
+    published = _vintages_as_protected(con, dataflow_id, year, settings)
+    linked = {
+        other: _vintages_as_protected(con, other, year, settings)
+        for other, kind in SOURCES.items()
+        if other != dataflow_id and kind.disclosure_control and kind.mart == source.mart
+    }
     try:
-        return source.observations(mart, settings, obs_status=obs_status, published=published)
+        return source.observations(
+            mart, settings, obs_status=obs_status, published=published, linked=linked
+        )
     except ProtectionError as error:
         raise ReleaseError(
             f"{dataflow_id} {year}: disclosure control refuses it", [str(error)]
         ) from None
+
+
+def _vintages_as_protected(
+    con: duckdb.DuckDBPyConnection, dataflow_id: str, year: int, settings: StructureSettings | None
+) -> list[pl.DataFrame]:
+    """Every release of the dataflow for the year as delivered, true values filled in."""
+    layout = DsdLayout.of(dataflow(build_structures(settings), dataflow_id))
+    releases = con.execute(
+        f"select release_id from {SCHEMA}.releases where dataset = ? and reference_period = ? "
+        "order by vintage",
+        [dataflow_id, str(year)],
+    ).fetchall()
+    return [observations_from_cells(cells_as_protected(con, rid), layout) for (rid,) in releases]
 
 
 def produce_release(
@@ -267,7 +280,7 @@ def produce_release(
             directory=exports_dir / dataflow_id / str(year) / f"v{vintage}",
         )
         protected = mart_observations(
-            con, dataflow_id, year, obs_status=STATUSES[status], settings=settings, layout=layout
+            con, dataflow_id, year, obs_status=STATUSES[status], settings=settings
         )
         audit = _disclosure_audit(protected, layout, settings)
         expected = protected.drop(AUDIT_COLUMNS, strict=False)

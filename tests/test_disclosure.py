@@ -21,17 +21,23 @@ from sdmx_export.codelists import AGE, CITIZEN, SEX
 from sdmx_export.datasets import (
     crim_just_dimensions,
     crim_just_observations,
+    ej_xb_conv_dimensions,
     ej_xb_conv_observations,
 )
 from sdmx_export.disclosure import (
+    CURRENT,
     LOWER,
     UPPER,
+    Cell,
     Dimension,
+    Link,
     ProtectionError,
+    Publication,
     Relation,
     protect,
     public_values,
 )
+from sdmx_export.linked_tables import crim_just_area_links
 from sdmx_export.settings import Requirement, StructureSettings
 from sdmx_export.structures import build_structures
 from sdmx_export.validation import read_back, validate_sdmx_file
@@ -94,6 +100,7 @@ class Intruder:
 
     def __init__(self) -> None:
         self.unknowns: dict[tuple, int] = {}
+        self.known: dict[tuple, float] = {}
         self.truth: dict[int, int] = {}
         self.primary: dict[int, bool] = {}
         self.rows: list[tuple[dict[int, float], float, bool]] = []  # coefficients, rhs, exact
@@ -106,6 +113,8 @@ class Intruder:
         columns = [d.column for d in dimensions]
         cells = {tuple(r[:-2]): (r[-2], r[-1]) for r in
                  table.select(*columns, value, "CONF_STATUS").iter_rows()}  # fmt: skip
+        self.known |= {(name, key): float(v) for key, (v, status) in cells.items()
+                       if status == "F"}  # fmt: skip
 
         def term(key: tuple) -> tuple[int | None, float]:
             if key not in cells and any(
@@ -136,15 +145,26 @@ class Intruder:
                 if coefficients:
                     self.rows.append((coefficients, rhs, relation.exact))
 
-    def link(self, total: tuple, parts: list[tuple]) -> None:
-        """total = sum(parts) across tables, cells named (table name, key)."""
-        coefficients = {self.unknowns[total]: 1.0}
-        for part in parts:
-            coefficients[self.unknowns[part]] = coefficients.get(self.unknowns[part], 0) - 1.0
-        self.rows.append((coefficients, 0.0, True))
+    def link(self, totals: list[tuple], parts: list[tuple], exact: bool = True) -> None:
+        """sum(totals) = sum(parts) (or >=) across tables, cells named (table name, key): a
+        published cell is its value, a suppressed one its unknown (zeros are published, and
+        a cell a table leaves out is 0)."""
+        coefficients: dict[int, float] = {}
+        rhs = 0.0
+        for cell, sign in [*((t, 1.0) for t in totals), *((p, -1.0) for p in parts)]:
+            if cell in self.unknowns:
+                j = self.unknowns[cell]
+                coefficients[j] = coefficients.get(j, 0.0) + sign
+            else:
+                rhs -= sign * self.known.get(cell, 0.0)
+        if coefficients:
+            self.rows.append((coefficients, rhs, exact))
 
-    def intervals(self, sample: int | None = None) -> dict[tuple, tuple[float, float]]:
-        """Each suppressed cell's feasible interval (of `sample` of them, chosen at random)."""
+    def intervals(
+        self, sample: int | None = None, table: str | None = None
+    ) -> dict[tuple, tuple[float, float]]:
+        """Each suppressed cell's feasible interval (of `sample` of them, chosen at random; of
+        one table's)."""
         size = len(self.unknowns)
         eq = [(c, r) for c, r, exact in self.rows if exact]
         ge = [(c, r) for c, r, exact in self.rows if not exact]
@@ -161,7 +181,8 @@ class Intruder:
         b_ub = [-r for _, r in ge] or None
         found = {}
         bounds = [(1 if j in self.truth else 0, None) for j in range(size)]
-        cells = [(key, j) for key, j in self.unknowns.items() if j in self.truth]
+        cells = [(key, j) for key, j in self.unknowns.items()
+                 if j in self.truth and table in (None, key[0])]  # fmt: skip
         if sample is not None:
             picked = np.random.default_rng(sample).choice(len(cells), sample, replace=False)
             cells = [cells[i] for i in sorted(picked)]
@@ -176,10 +197,13 @@ class Intruder:
             found[key] = (low.fun, np.inf if high.status == 3 else -high.fun)
         return found
 
-    def unprotected(self, threshold: int = THRESHOLD, sample: int | None = None) -> list[tuple]:
-        """Every suppressed cell (of a sample) whose interval fails the requirement."""
+    def unprotected(
+        self, threshold: int = THRESHOLD, sample: int | None = None, table: str | None = None
+    ) -> list[tuple]:
+        """Every suppressed cell (of a sample, of a table) whose interval fails the
+        requirement."""
         failing = []
-        for key, (low, high) in self.intervals(sample).items():
+        for key, (low, high) in self.intervals(sample, table).items():
             j = self.unknowns[key]
             assert low - 1e-6 <= self.truth[j] <= high + 1e-6, (key, low, high, self.truth[j])
             if self.primary[j]:
@@ -414,6 +438,87 @@ def test_monthly_and_annual_tables_cannot_be_differenced():
     assert (together.filter(pl.col("period") == "YEAR")["CONF_STATUS"] != "F").any()
 
 
+CODE_DIM = Dimension("code", ("TOTAL", "A", "B", "C"), (Relation("TOTAL", ("A", "B", "C")),))
+AREA_DIM = Dimension("area", ("ALL", "X", "Y"), (Relation("ALL", ("X", "Y")),))
+CIT_DIM = Dimension("cit", ("T", "N", "O"), (Relation("T", ("N", "O")),))
+# Area X is code A, area Y is code B (as EJ_XB_CONV's crime areas are CRIM_JUST's codes);
+# code C is in no area, so the areas' total is at most the codes'.
+AREA_LINKS = [
+    ([("t2", ("X", "T"))], [("t1", ("A", "T"))], True),
+    ([("t2", ("Y", "T"))], [("t1", ("B", "T"))], True),
+    ([("t1", ("TOTAL", "T"))], [("t2", ("ALL", "T"))], False),
+]
+
+
+def linked_tables(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The same generated persons counted twice: by code and sex, and by area and citizenship."""
+    rng = np.random.default_rng(seed)
+    persons = pl.DataFrame(
+        [
+            (code, sex, cit, int(rng.poisson([0.6, 1.5, 4.0][seed % 3])))
+            for code, sex, cit in itertools.product("ABC", ("M", "F"), ("N", "O"))
+        ],
+        schema=["code", "sex", "cit", "n"],
+        orient="row",
+    )
+    by_code = aggregate(persons.drop("cit"), [CODE_DIM, SEX_DIM])
+    in_area = persons.filter(pl.col("code") != "C").select(
+        pl.col("code").replace_strict({"A": "X", "B": "Y"}).alias("area"), "cit", "n"
+    )
+    return by_code, aggregate(in_area, [AREA_DIM, CIT_DIM])
+
+
+def test_linked_tables_cannot_be_combined():
+    """Two tables of the same persons (by code and sex; by area and citizenship, an area
+    being a code): each protected on its own, an intruder who knows that X is A and Y is B
+    narrows hidden cells of one with the other's; the second protected with the first as a
+    linked publication, nothing can be narrowed, and the first stays as published."""
+    unsafe = 0
+    for seed in range(12):
+        by_code, by_area = linked_tables(seed)
+        first = protect(by_code, [CODE_DIM, SEX_DIM], value="n")
+        links = [
+            Link(tuple(map(cell_of, totals)), tuple(map(cell_of, parts)), exact)
+            for totals, parts, exact in AREA_LINKS
+        ]
+        linked = [Publication("t1", first, (CODE_DIM, SEX_DIM), "n")]
+        alone = protect(by_area, [AREA_DIM, CIT_DIM], value="n")
+        together = protect(by_area, [AREA_DIM, CIT_DIM], value="n", linked=linked, links=links)
+        for second, joint in ((alone, False), (together, True)):
+            intruder = Intruder()
+            intruder.publish("t1", first, [CODE_DIM, SEX_DIM], "n")
+            intruder.publish("t2", second, [AREA_DIM, CIT_DIM], "n")
+            for totals, parts, exact in AREA_LINKS:
+                intruder.link(totals, parts, exact)
+            failing = intruder.unprotected()
+            if joint:
+                assert failing == [], (seed, failing)
+            else:
+                unsafe += bool(failing)
+    assert unsafe > 0, "tables of the same persons protected apart should be attackable"
+
+
+def cell_of(named: tuple[str, tuple[str, str]]) -> Cell:
+    """An intruder's (table, key) of AREA_LINKS as disclosure's Cell (t2 is protected)."""
+    table, key = named
+    columns = ("code", "sex") if table == "t1" else ("area", "cit")
+    return Cell(CURRENT if table == "t2" else "t1", tuple(zip(columns, key, strict=True)))
+
+
+def test_a_link_a_revision_broke_is_not_given():
+    """A link that does not hold on the true values (the first table is of an earlier state
+    of the registers) is left out rather than forcing a wrong equation on the audit."""
+    by_code, by_area = linked_tables(4)
+    first = protect(by_code.with_columns(pl.col("n") * 2), [CODE_DIM, SEX_DIM], value="n")
+    link = Link((Cell.of(CURRENT, area="X", cit="T"),), (Cell.of("t1", code="A", sex="T"),))
+    linked = [Publication("t1", first, (CODE_DIM, SEX_DIM), "n")]
+    protected = protect(by_area, [AREA_DIM, CIT_DIM], value="n", linked=linked, links=[link])
+    assert protected.height == 9
+    with pytest.raises(ValueError, match="link names area=Z"):
+        bad = Link((Cell.of(CURRENT, area="Z", cit="T"),), (Cell.of("t1", code="A", sex="T"),))
+        protect(by_area, [AREA_DIM, CIT_DIM], value="n", linked=linked, links=[bad])
+
+
 def persons_convicted(seed: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     size = 600
@@ -479,19 +584,32 @@ def test_public_deliveries_carry_flags_but_no_confidential_value(tmp_path, build
     )
 
 
-def test_a_generated_year_of_crim_just_withstands_an_independent_audit():
-    """A year of CRIM_JUST made from generated convictions, as delivered to Eurostat (true
-    values, C/D): 60 of its suppressed cells, drawn at random, audited by scipy over every
-    relation of the code lists (ICCS sub-codes as inequalities, UNMAPPED an unknown >= 0)."""
+def test_crim_just_and_ej_xb_conv_withstand_an_independent_audit_together():
+    """A year made from generated convictions, delivered to Eurostat (CRIM_JUST: true values,
+    C/D) and then to Eurojust (EJ_XB_CONV, protected with CRIM_JUST linked), audited by scipy
+    over every relation of the code lists (ICCS sub-codes as inequalities, UNMAPPED an
+    unknown >= 0) and the crime areas' links to ICCS codes: none of EJ_XB_CONV's suppressed
+    cells and none of 40 of CRIM_JUST's, drawn at random, can be narrowed, and the intervals
+    EJ_XB_CONV's audit recorded (over both tables) lie inside the ones scipy finds."""
     settings = StructureSettings()
-    delivered = crim_just_observations(persons_convicted(21).filter(pl.col("ref_year") == 2022))
-    dimensions = crim_just_dimensions(settings)
+    persons = persons_convicted(21).filter(pl.col("ref_year") == 2022)
+    crim_just = crim_just_observations(persons)
+    ej_xb_conv = ej_xb_conv_observations(persons, linked={"CRIM_JUST": [crim_just]})
     intruder = Intruder()
-    intruder.publish("CRIM_JUST", delivered, dimensions, "OBS_VALUE")
-    assert intruder.unprotected(sample=60) == []
+    intruder.publish("CRIM_JUST", crim_just, crim_just_dimensions(settings), "OBS_VALUE")
+    intruder.publish("EJ_XB_CONV", ej_xb_conv, ej_xb_conv_dimensions(settings), "OBS_VALUE")
+    for link in crim_just_area_links("CRIM_JUST", "EJ_XB_CONV", settings):
+        intruder.link(
+            [(c.table, tuple(code for _, code in c.codes)) for c in link.totals],
+            [(c.table, tuple(code for _, code in c.codes)) for c in link.parts],
+            link.exact,
+        )
+    assert ej_xb_conv.filter(pl.col("CONF_STATUS") != "F").height > 0
+    assert intruder.unprotected(table="EJ_XB_CONV") == []
+    assert intruder.unprotected(sample=40, table="CRIM_JUST") == []
     recorded = {
-        ("CRIM_JUST", tuple(r[:4])): r[4:]
-        for r in delivered.select("ICCS", "SEX", "AGE", "CITIZEN", LOWER, UPPER).iter_rows()
+        ("EJ_XB_CONV", tuple(r[:3])): r[3:]
+        for r in ej_xb_conv.select("XB_CRIME", "CITIZEN", "ECRIS", LOWER, UPPER).iter_rows()
     }
-    for key, (low, high) in intruder.intervals(sample=60).items():
+    for key, (low, high) in intruder.intervals(table="EJ_XB_CONV").items():
         assert low - 1e-6 <= recorded[key][0] <= recorded[key][1] <= high + 1e-6, key
