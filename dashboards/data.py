@@ -19,10 +19,15 @@ import polars as pl
 import streamlit as st
 
 from dashboards import face
+from dashboards.public import DOMESTIC, ECRIS
 from dashboards.serving import current_snapshot
 
 UNMAPPED = "UNMAPPED"
 TOTAL = "TOTAL"
+# The breakdown whose TOTAL is an origin's headline (dashboards.public.breakdowns): every
+# person convicted at home (CRIM_JUST, the same cell as every other breakdown's total there);
+# persons convicted of serious cross-border crime received through ECRIS (EJ_XB_CONV).
+HEADLINE = {DOMESTIC: "iccs_section", ECRIS: "crime_area"}
 CUSTOMS_BREAKDOWNS = ("violation_type", "border_section", "procedure")
 # Dataflows of person counts: disclosure control records an audit for each of their releases
 # (sdmx_export.releases.SOURCES, disclosure_control; not imported here, a test compares).
@@ -122,6 +127,12 @@ def iccs_label(snap: Snapshot, code: str) -> str:
     return frame.item() if frame.height else code
 
 
+def iccs_label_of_sdmx_code(snap: Snapshot, code: str) -> str:
+    """The label of a code as the releases write it (ICCS01)."""
+    frame = snap.query("select label_en from reference.iccs_codes where eurostat_code = ?", code)
+    return frame.item() if frame.height else code
+
+
 def _offences_under(node: str | None) -> tuple[str, tuple[Any, ...]]:
     """SQL condition on recorded_offences `r` for offences under an ICCS node."""
     if node is None:
@@ -214,41 +225,75 @@ def solved_offences(snap: Snapshot, year: int) -> int:
 
 
 def conviction_years(snap: Snapshot, public: bool) -> list[int]:
-    frame = snap.query(
-        f"select distinct ref_year from {_breakdowns_table(public)} order by ref_year desc"
-    )
+    """Years with released figures, and the years of the data (the offences', and
+    internally the mart of persons'): a year not released yet can be picked, and says so."""
+    sources = [f"select ref_year from {_breakdowns(public)}",
+               "select ref_year from marts.recorded_offences_annual"]  # fmt: skip
+    if not public and snap.has("marts.persons_convicted"):
+        sources.append("select ref_year from marts.persons_convicted")
+    frame = snap.query(f"select distinct ref_year from ({' union '.join(sources)}) order by 1 desc")
     return frame["ref_year"].to_list()
 
 
-def _breakdowns_table(public: bool) -> str:
-    """Public mode reads only the table whose confidential values were removed."""
-    return f"{'public' if public else 'serving'}.persons_convicted_breakdowns"
+def latest_released_year(snap: Snapshot, public: bool) -> int | None:
+    """The latest year with released figures of persons convicted (shown first)."""
+    return snap.query(f"select max(ref_year) from {_breakdowns(public)}").item()
 
 
-def persons_breakdown(
-    snap: Snapshot, year: int, via_ecris: bool, breakdown: str, public: bool
-) -> pl.DataFrame:
-    """code, persons (null when hidden), conf_status, in the table's order."""
+def _breakdowns(public: bool) -> str:
+    """Public mode reads only the public table (per year and dataset the latest vintage out
+    of embargo, values of cells not free removed); the internal face the latest vintage of
+    every release, under embargo or not, with true values and the flags as released."""
+    if public:
+        return "public.persons_convicted_breakdowns"
+    return ("(select * from serving.persons_convicted_breakdowns "
+            "qualify vintage = max(vintage) over (partition by ref_year, dataset))")  # fmt: skip
+
+
+def persons_breakdowns(snap: Snapshot, year: int, origin: str, public: bool) -> pl.DataFrame:
+    """Every breakdown of the year for one origin (DOM, ECRIS) as released: breakdown, code,
+    position (0: the total), persons (null when hidden), conf_status, release_id, vintage,
+    embargo_until; each breakdown in its table's order. Empty when nothing of the year is
+    released."""
     return snap.query(
-        f"select code, persons, conf_status from {_breakdowns_table(public)} "
-        "where ref_year = ? and via_ecris = ? and breakdown = ? order by position",
+        "select breakdown, code, position, persons, conf_status, release_id, vintage, "
+        "embargo_until "
+        f"from {_breakdowns(public)} where ref_year = ? and origin = ? "
+        "order by breakdown, position",
+        year,
+        origin,
+    )
+
+
+def persons_by_year(snap: Snapshot, origin: str, public: bool) -> pl.DataFrame:
+    """The total of every released year (its headline breakdown's TOTAL): ref_year, persons
+    (null when hidden), conf_status, release_id."""
+    return snap.query(
+        f"select ref_year, persons, conf_status, release_id from {_breakdowns(public)} "
+        "where origin = ? and breakdown = ? and code = 'TOTAL' order by ref_year",
+        origin,
+        HEADLINE[origin],
+    )
+
+
+def persons_total(snap: Snapshot, year: int, origin: str, public: bool) -> dict[str, Any] | None:
+    """The year's total as released (persons None when hidden) with its release_id and
+    conf_status; None when nothing of the year is released (or out of embargo, in public)."""
+    frame = persons_by_year(snap, origin, public).filter(pl.col("ref_year") == year)
+    return frame.row(0, named=True) if frame.height else None
+
+
+def sanctions(snap: Snapshot, year: int, via_ecris: bool) -> pl.DataFrame:
+    """Persons by sanction, TOTAL first, live from the mart: in no release, so for the
+    internal face only (the public snapshot has no mart of persons)."""
+    return snap.query(
+        "select case when grouping(sanction) = 1 then 'TOTAL' else sanction end as code, "
+        "sum(persons)::bigint as persons from marts.persons_convicted "
+        "where ref_year = ? and via_ecris = ? group by rollup (sanction) "
+        "having count(*) > 0 order by grouping(sanction) desc, persons desc, code",
         year,
         via_ecris,
-        breakdown,
     )
-
-
-def persons_by_year(snap: Snapshot, via_ecris: bool, public: bool) -> pl.DataFrame:
-    return snap.query(
-        f"select ref_year, persons, conf_status from {_breakdowns_table(public)} "
-        "where via_ecris = ? and breakdown = 'sex' and code = 'TOTAL' order by ref_year",
-        via_ecris,
-    )
-
-
-def persons_total(snap: Snapshot, year: int, via_ecris: bool, public: bool) -> int | None:
-    frame = persons_by_year(snap, via_ecris, public).filter(pl.col("ref_year") == year)
-    return frame["persons"].item() if frame.height else 0
 
 
 # ------------------------------------------------------------------ customs

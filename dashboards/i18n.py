@@ -36,7 +36,8 @@ TEXT: dict[str, dict[str, str]] = {
         "rate_per_100k": "Rate per 100,000 inhabitants",
         "solved_offences": "Solved offences",
         "persons_convicted": "Persons convicted",
-        "persons_convicted_ecris": "Persons convicted (received through ECRIS)",
+        "persons_convicted_ecris": "Persons convicted of serious cross-border crime "
+        "(received through ECRIS)",
         "customs_violations": "Customs violations",
         "vs_previous_year": "vs previous year",
         "latest_release": "Latest release",
@@ -79,6 +80,15 @@ TEXT: dict[str, dict[str, str]] = {
         "breakdown_citizen_group": "By citizenship",
         "breakdown_sanction": "By sanction",
         "breakdown_iccs_section": "By main offence (ICCS section)",
+        "breakdown_crime_area": "By area of serious cross-border crime",
+        "not_released": "No figures of persons convicted in {year} have been released yet: "
+        "they appear here once released.",
+        "released_from": "Figures as released in {releases}: each table names the release "
+        "of its figures.",
+        "release_under_embargo": "{release} (under embargo until {until} UTC)",
+        "sanctions_not_released": "Sanctions are in no release, so they are not published.",
+        "sanctions_live": "Live figures of every person convicted, from the warehouse, for "
+        "internal use only: sanctions are in no release and never published.",
         "code": "Code",
         "label": "Label",
         "persons": "Persons",
@@ -193,7 +203,8 @@ TEXT: dict[str, dict[str, str]] = {
         "rate_per_100k": "100 000 gyventojų tenka",
         "solved_offences": "Ištirtos nusikalstamos veikos",
         "persons_convicted": "Nuteisti asmenys",
-        "persons_convicted_ecris": "Nuteisti asmenys (gauta per ECRIS)",
+        "persons_convicted_ecris": "Už sunkius tarpvalstybinius nusikaltimus nuteisti "
+        "asmenys (gauta per ECRIS)",
         "customs_violations": "Muitinės pažeidimai",
         "vs_previous_year": "palyginti su praėjusiais metais",
         "latest_release": "Naujausias skelbimas",
@@ -236,6 +247,15 @@ TEXT: dict[str, dict[str, str]] = {
         "breakdown_citizen_group": "Pagal pilietybę",
         "breakdown_sanction": "Pagal bausmę",
         "breakdown_iccs_section": "Pagal pagrindinę veiką (ICCS skyrius)",
+        "breakdown_crime_area": "Pagal sunkaus tarpvalstybinio nusikalstamumo sritį",
+        "not_released": "{year} m. nuteistųjų asmenų skaičiai dar nepaskelbti: jie bus "
+        "rodomi čia, kai bus paskelbti.",
+        "released_from": "Skaičiai, kaip paskelbti skelbimuose {releases}: kiekvienoje "
+        "lentelėje nurodytas jos skaičių skelbimas.",
+        "release_under_embargo": "{release} (embargas iki {until} UTC)",
+        "sanctions_not_released": "Bausmių duomenys neįtraukti į jokį skelbimą, todėl neskelbiami.",
+        "sanctions_live": "Einamieji visų nuteistų asmenų skaičiai iš duomenų saugyklos, tik "
+        "vidaus reikmėms: bausmės neįtrauktos į jokį skelbimą ir niekada neskelbiamos.",
         "code": "Kodas",
         "label": "Pavadinimas",
         "persons": "Asmenys",

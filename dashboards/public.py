@@ -1,178 +1,201 @@
-"""Disclosure-controlled person counts for the dashboards' public mode (SPEC 7).
+"""Persons convicted on the dashboards: released figures only (SPEC 7, 10).
 
-The convictions page shows one-way breakdowns of persons convicted per year (sex, age group,
-citizenship group, sanction, ICCS section), each with its total, domestic convictions and
-ECRIS convictions apart. Each breakdown of one year and origin is a small additive table
-(TOTAL = sum of its codes, Y_GE18 = sum of the adult age groups, ...) protected by
-`sdmx_export.disclosure.protect`: primary suppression below the threshold, secondary
-suppression so no hidden cell can be recomputed from the published ones.
+The convictions page shows one-way breakdowns of persons convicted per year. Each is a slice
+of a release of person counts, taken cell by cell as released:
 
-The breakdowns of one year and origin share their TOTAL. Should protection hide TOTAL in any
-of them (a total below the threshold, or no other cell to hide), it could still be read in
-another breakdown and reveal a hidden cell there; so then every cell of that year and origin
-is hidden. Different years and origins share no published total, so they cannot reveal each
-other's cells.
+- from CRIM_JUST (Eurostat: persons convicted by the country's own courts), by sex, age group,
+  citizenship group and ICCS section, each with the other dimensions at their totals;
+- from EJ_XB_CONV (Eurojust: persons convicted of serious cross-border crime), by crime area
+  for convictions at home (ECRIS=DOM) and received through ECRIS, and by citizenship for
+  those received through ECRIS, the other dimension at its total.
 
-Two tables go into the snapshot: `serving.persons_convicted_breakdowns` (true values with
-CONF_STATUS F/C/D, for statisticians checking what public users will see) and
-`public.persons_convicted_breakdowns` (values of cells not free removed, and the one flag C
-for every suppressed cell, never C vs D, as in every public output): the internal face's
-public preview reads only the latter, and the public snapshot (dashboards.public_snapshot)
-derives the same from the former.
+Why not from the live mart: this module once protected each one-way table of
+`marts.persons_convicted` on its own at every snapshot. The same persons are published in
+those releases, suppressed there jointly over the whole cube; tables suppressed apart can be
+combined with the release (or with each other) to recompute a hidden cell, and every snapshot
+was a new vintage of live provisional figures that could be differenced against the previous
+one. Taken from the releases, every figure was already published, with the disclosure status
+the release gave it, audited together with every other cell and every earlier vintage of the
+year by the release step (sdmx_export.releases, sdmx_export.disclosure): no new publication
+arises, and a snapshot adds no vintage of its own. The sanction breakdown is in no release,
+so it is never public (the internal face shows it from the mart).
+
+Two tables:
+
+- `serving.persons_convicted_breakdowns` (internal snapshot only): the breakdown rows of
+  every vintage of every year, with the true value (CRIM_JUST and EJ_XB_CONV carry true
+  values to Eurostat and Eurojust) and CONF_STATUS as released (F, C or D), the release id,
+  dataset, vintage and embargo;
+- `public.persons_convicted_breakdowns`: per year and dataset only the latest vintage whose
+  embargo has passed when the snapshot is published, a value for free cells only and the one
+  flag C for every other cell (never C vs D). The internal snapshot holds it for the
+  public-mode preview; the public snapshot (dashboards.public_snapshot) derives it again from
+  the internal snapshot's serving table, at its own time of publication (`public_rows`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import polars as pl
 
-from sdmx_export.disclosure import (
-    FREE,
-    PRIMARY,
-    SECONDARY,
-    STATUS,
-    Dimension,
-    Relation,
-    protect,
-)
+from sdmx_export import codelists
+from sdmx_export.disclosure import FREE, PUBLIC_SUPPRESSED
+from sdmx_export.layout import DsdLayout
+from sdmx_export.releases import observations_from_cells, stored_cells
+from sdmx_export.settings import StructureSettings
+from sdmx_export.structures import build_structures, dataflow
 
-TOTAL = "TOTAL"
-UNMAPPED = "UNMAPPED"
-PERSONS = "persons"
-AGE_CHILD = ("Y14-17",)
-AGE_ADULT = ("Y18-24", "Y25-34", "Y35-44", "Y45-54", "Y55-64", "Y_GE65")
-CITIZEN_GROUPS = ("NAT", "EU27_2020_FOR", "NEU27_2020_FOR", "STLS", "UNK")
-SANCTIONS = (
-    "imprisonment", "suspended", "restriction_of_liberty", "community_work", "fine", "arrest",
-    "other",
-)  # fmt: skip
+TOTAL = codelists.TOTAL
+DOMESTIC, ECRIS = "DOM", "ECRIS"  # origins: the codes of CL_ECRIS
+CRIM_JUST, EJ_XB_CONV = "CRIM_JUST", "EJ_XB_CONV"
+SERVING_TABLE = "serving.persons_convicted_breakdowns"
+PUBLIC_TABLE = "public.persons_convicted_breakdowns"
+SCHEMA = {
+    "ref_year": pl.Int64, "origin": pl.String, "breakdown": pl.String, "code": pl.String,
+    "position": pl.Int64, "persons": pl.Int64, "conf_status": pl.String,
+    "release_id": pl.String, "dataset": pl.String, "vintage": pl.Int64,
+    "embargo_until": pl.Datetime("us"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A one-way table: the mart column it reads, the codes shown in order (TOTAL first),
-    the aggregates each mart code also counts under, and the additive relations."""
+    """A one-way table of a release: the codes of `dimension` (TOTAL first), every other
+    series dimension fixed at its total (or its one value, as the dataset writes it)."""
 
     name: str
-    column: str
+    dataset: str
+    origin: str
+    dimension: str
     codes: tuple[str, ...]
-    aggregates: dict[str, tuple[str, ...]]
-    relations: tuple[Relation, ...]
-
-    def roll_up(self) -> dict[str, list[str]]:
-        """Each mart code -> every code of the table it counts under."""
-        leaves = [c for c in self.codes if c != TOTAL and c not in self.aggregates]
-        parents = {leaf: [a for a, parts in self.aggregates.items() if leaf in parts]
-                   for leaf in leaves}  # fmt: skip
-        return {leaf: [leaf, *parents[leaf], TOTAL] for leaf in leaves}
+    fixed: tuple[tuple[str, str], ...]
 
 
-def _flat(name: str, column: str, codes: tuple[str, ...]) -> Breakdown:
-    return Breakdown(name, column, (TOTAL, *codes), {}, (Relation(TOTAL, codes),))
+def _codes(spec: codelists.CodeListSpec) -> tuple[str, ...]:
+    return tuple(code.id for code in spec.codes)
 
 
-def breakdowns(iccs_sections: tuple[str, ...]) -> tuple[Breakdown, ...]:
-    """The breakdowns of the convictions page; ICCS sections come from the reference."""
-    age_codes = (TOTAL, "Y_LT18", "Y_GE18", *AGE_CHILD, *AGE_ADULT, "UNK")
+def breakdowns(sections: tuple[str, ...], country: str) -> tuple[Breakdown, ...]:
+    """The breakdowns of the convictions page; `sections` are CL_ICCS's level-1 codes
+    (UNMAPPED is never published in CRIM_JUST), `country` the GEO of the releases."""
+    # As sdmx_export.datasets writes the two dataflows: one FREQ, LEG_STAT, UNIT and GEO.
+    crim_just = {"FREQ": "A", "LEG_STAT": "PER_CNV", "ICCS": TOTAL, "SEX": "T", "AGE": TOTAL,
+                 "CITIZEN": TOTAL, "UNIT": "NR", "GEO": country}  # fmt: skip
+    ej_xb_conv = {"FREQ": "A", "XB_CRIME": TOTAL, "CITIZEN": TOTAL, "UNIT": "NR", "GEO": country}
+
+    def of(name: str, dataset: str, origin: str, dimension: str, codes: tuple[str, ...]):
+        totals = crim_just if dataset == CRIM_JUST else {**ej_xb_conv, "ECRIS": origin}
+        fixed = tuple((d, code) for d, code in totals.items() if d != dimension)
+        return Breakdown(name, dataset, origin, dimension, codes, fixed)
+
     return (
-        _flat("sex", "sex", ("M", "F")),
-        Breakdown(
-            "age_group",
-            "age_group",
-            age_codes,
-            {"Y_LT18": AGE_CHILD, "Y_GE18": AGE_ADULT},
-            (
-                Relation(TOTAL, ("Y_LT18", "Y_GE18", "UNK")),
-                Relation("Y_LT18", AGE_CHILD),
-                Relation("Y_GE18", AGE_ADULT),
-            ),
-        ),
-        _flat("citizen_group", "citizen_group", CITIZEN_GROUPS),
-        _flat("sanction", "sanction", SANCTIONS),
-        _flat("iccs_section", "iccs_section", (*iccs_sections, UNMAPPED)),
+        of("sex", CRIM_JUST, DOMESTIC, "SEX", _codes(codelists.SEX)),
+        of("age_group", CRIM_JUST, DOMESTIC, "AGE", _codes(codelists.AGE)),
+        of("citizen_group", CRIM_JUST, DOMESTIC, "CITIZEN", _codes(codelists.CITIZEN)),
+        of("iccs_section", CRIM_JUST, DOMESTIC, "ICCS", (TOTAL, *sections)),
+        of("crime_area", EJ_XB_CONV, DOMESTIC, "XB_CRIME", _codes(codelists.XB_CRIME)),
+        of("citizen_group", EJ_XB_CONV, ECRIS, "CITIZEN", _codes(codelists.CITIZEN)),
+        of("crime_area", EJ_XB_CONV, ECRIS, "XB_CRIME", _codes(codelists.XB_CRIME)),
     )
 
 
-def write_public_tables(con: duckdb.DuckDBPyConnection, threshold: int) -> list[str]:
-    """Derive both breakdown tables from the snapshot's own copy of persons_convicted."""
+def write_breakdown_tables(
+    con: duckdb.DuckDBPyConnection,
+    published_at: datetime,
+    settings: StructureSettings | None = None,
+) -> list[str]:
+    """Both breakdown tables, from the snapshot's own copies of the release tables;
+    `published_at` (naive UTC) decides which embargoes have passed for the public one."""
+    settings = settings or StructureSettings()
     sections = tuple(
         code
         for (code,) in con.execute(
-            "select code from reference.iccs_codes where level = 1 order by code"
+            "select eurostat_code from reference.iccs_codes where level = 1 order by code"
         ).fetchall()
     )
-    mart = con.sql(
-        "select p.ref_year, p.via_ecris, p.sex, p.age_group, p.citizen_group, p.sanction, "
-        "coalesce(h.ancestor_code, 'UNMAPPED') as iccs_section, p.persons "
-        "from marts.persons_convicted p left join reference.iccs_hierarchy h "
-        "on p.iccs_code = h.iccs_code and h.ancestor_level = 1"
-    ).pl()
-    protected = protect_breakdowns(mart, breakdowns(sections), threshold)
-    con.register("protected_breakdowns", protected)
-    hidden_removed = f"case when conf_status = '{FREE}' then persons end"
-    one_flag = f"case when conf_status = '{FREE}' then '{FREE}' else '{PRIMARY}' end"
-    for schema, values, status in (("serving", PERSONS, "conf_status"),
-                                   ("public", hidden_removed, one_flag)):  # fmt: skip
-        con.execute(f"create schema if not exists {schema}")
+    rows = released_rows(con, breakdowns(sections, settings.country), settings)
+    con.register("released_breakdowns", rows)
+    try:
+        con.execute("create schema if not exists serving")
         con.execute(
-            f"create table {schema}.persons_convicted_breakdowns as "
-            f"select ref_year, via_ecris, breakdown, code, position, {values} as persons, "
-            f"{status} as conf_status from protected_breakdowns order by all"
+            f"create table {SERVING_TABLE} as select * from released_breakdowns order by all"
         )
-    con.unregister("protected_breakdowns")
-    return ["serving.persons_convicted_breakdowns", "public.persons_convicted_breakdowns"]
+    finally:
+        con.unregister("released_breakdowns")
+    con.execute("create schema if not exists public")
+    con.execute(f"create table {PUBLIC_TABLE} as {public_rows(SERVING_TABLE)}", [published_at])
+    return [SERVING_TABLE, PUBLIC_TABLE]
 
 
-def protect_breakdowns(
-    mart: pl.DataFrame, tables: tuple[Breakdown, ...], threshold: int
+def released_rows(
+    con: duckdb.DuckDBPyConnection,
+    tables: tuple[Breakdown, ...],
+    settings: StructureSettings,
 ) -> pl.DataFrame:
-    """Every breakdown of every year and origin with true persons and conf_status."""
-    schema = {"ref_year": pl.Int64, "via_ecris": pl.Boolean, "breakdown": pl.String,
-              "code": pl.String, "position": pl.Int64, PERSONS: pl.Int64,
-              "conf_status": pl.String}  # fmt: skip
+    """The rows of every breakdown in every recorded release of its dataset (none when the
+    warehouse has released nothing yet), each cell as released."""
+    present = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables()"
+        ).fetchall()
+    }
+    if not {"releases.releases", "releases.release_cells"} <= present:
+        return pl.DataFrame(schema=SCHEMA)
+    datasets = sorted({b.dataset for b in tables})
+    structures = build_structures(settings)
+    layouts = {d: DsdLayout.of(dataflow(structures, d)) for d in datasets}
+    releases = con.execute(
+        "select release_id, dataset, reference_period, vintage, embargo_until "
+        f"from releases.releases where dataset in ({', '.join('?' for _ in datasets)}) "
+        "order by all",
+        datasets,
+    ).fetchall()
     parts = []
-    for breakdown in tables:
-        rolled = (
-            mart.select(
-                "ref_year",
-                "via_ecris",
-                pl.col(breakdown.column)
-                .replace_strict(breakdown.roll_up(), return_dtype=pl.List(pl.String))
-                .alias("code"),
-                PERSONS,
-            )
-            .explode("code")
-            .group_by("ref_year", "via_ecris", "code")
-            .agg(pl.col(PERSONS).sum())
+    for release_id, dataset, period, vintage, embargo_until in releases:
+        layout = layouts[dataset]
+        cells = observations_from_cells(stored_cells(con, release_id), layout).filter(
+            pl.col(layout.time_dimension.id) == period
         )
-        dimension = Dimension("code", breakdown.codes, breakdown.relations)
-        for (year, via_ecris), table in rolled.partition_by(
-            "ref_year", "via_ecris", as_dict=True
-        ).items():
-            cells = protect(table.select("code", PERSONS), [dimension], value=PERSONS,
-                            threshold=threshold)  # fmt: skip
-            parts.append(
-                cells.with_columns(
-                    pl.lit(year, pl.Int64).alias("ref_year"),
-                    pl.lit(via_ecris, pl.Boolean).alias("via_ecris"),
-                    pl.lit(breakdown.name).alias("breakdown"),
-                    pl.int_range(pl.len(), dtype=pl.Int64).alias("position"),
-                    pl.col(PERSONS).cast(pl.Int64),
-                    pl.col(STATUS).alias("conf_status"),
-                ).select(list(schema))
+        for breakdown in (b for b in tables if b.dataset == dataset):
+            slice_ = cells.filter(
+                *(pl.col(dimension) == code for dimension, code in breakdown.fixed),
+                pl.col(breakdown.dimension).is_in(breakdown.codes),
             )
-    if not parts:
-        return pl.DataFrame(schema=schema)
-    cells = pl.concat(parts)
-    total_hidden = (
-        pl.col("conf_status").filter(pl.col("code") == TOTAL).ne(FREE).any()
-        .over("ref_year", "via_ecris")
-    )  # fmt: skip
-    return cells.with_columns(
-        pl.when(total_hidden & (pl.col("conf_status") == FREE))
-        .then(pl.lit(SECONDARY))
-        .otherwise(pl.col("conf_status"))
-        .alias("conf_status")
+            positions = {code: index for index, code in enumerate(breakdown.codes)}
+            parts.append(
+                slice_.select(
+                    pl.lit(int(period), pl.Int64).alias("ref_year"),
+                    pl.lit(breakdown.origin).alias("origin"),
+                    pl.lit(breakdown.name).alias("breakdown"),
+                    pl.col(breakdown.dimension).alias("code"),
+                    pl.col(breakdown.dimension)
+                    .replace_strict(positions, return_dtype=pl.Int64)
+                    .alias("position"),
+                    pl.col("OBS_VALUE").cast(pl.Int64).alias("persons"),
+                    pl.col("CONF_STATUS").alias("conf_status"),
+                    pl.lit(release_id).alias("release_id"),
+                    pl.lit(dataset).alias("dataset"),
+                    pl.lit(vintage, pl.Int64).alias("vintage"),
+                    pl.lit(embargo_until, pl.Datetime("us")).alias("embargo_until"),
+                )
+            )
+    return pl.concat(parts).cast(SCHEMA) if parts else pl.DataFrame(schema=SCHEMA)
+
+
+def public_rows(source_table: str) -> str:
+    """The query (one parameter: the time of publication, naive UTC) of the public rows made
+    from `source_table`, a serving table of every vintage: per year and dataset the latest
+    vintage whose embargo has passed, a value for free cells only, every other cell flagged C
+    (a cell without a flag too)."""
+    return (
+        "select ref_year, origin, breakdown, code, position, "
+        f"case when conf_status = '{FREE}' then persons end as persons, "
+        f"case when conf_status = '{FREE}' then '{FREE}' else '{PUBLIC_SUPPRESSED}' end "
+        "as conf_status, release_id, dataset, vintage, embargo_until "
+        f"from {source_table} where embargo_until is null or embargo_until <= ?::timestamp "
+        "qualify vintage = max(vintage) over (partition by ref_year, dataset) order by all"
     )

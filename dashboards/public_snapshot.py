@@ -8,8 +8,10 @@ allow-list: a new mart or table stays internal until it is added here):
 - reference tables (code lists, municipalities, populations);
 - the marts that count offences and customs cases, not persons (PUBLIC_MARTS), and the
   customs violations located to about a kilometre;
-- `public.persons_convicted_breakdowns`: the disclosure-controlled breakdowns of persons
-  convicted, every suppressed cell with no value and the one flag C (never C vs D);
+- `public.persons_convicted_breakdowns`: the breakdowns of persons convicted as released
+  (dashboards.public), derived here from the internal snapshot's table of every vintage:
+  per year and dataset the latest vintage whose embargo has passed at publication, every
+  suppressed cell with no value and the one flag C (never C vs D);
 - releases of PUBLIC_DATASETS only, and of those only the ones whose embargo has passed at
   publication: their rows, their files, and their cells (a cell not free has no value and
   flag C). CRIM_JUST and EJ_XB_CONV are transmissions to Eurostat and Eurojust with the
@@ -35,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from dashboards.face import FILES_DIR
+from dashboards.public import PUBLIC_TABLE, SERVING_TABLE, public_rows
 from dashboards.serving import (
     SNAPSHOT_DIR,
     SnapshotError,
@@ -128,17 +131,9 @@ def _copy_public(
     if ("serving", "customs_violation_points") in existing:
         tables.append(copy("serving.customs_violation_points",
                            f"select * from {SOURCE}.serving.customs_violation_points"))  # fmt: skip
-    if ("serving", "persons_convicted_breakdowns") not in existing:
+    if tuple(SERVING_TABLE.split(".")) not in existing:
         raise SnapshotError("the internal snapshot has no persons_convicted_breakdowns")
-    tables.append(
-        copy(
-            "public.persons_convicted_breakdowns",
-            "select ref_year, via_ecris, breakdown, code, position, "
-            f"case when conf_status = '{FREE}' then persons end as persons, "
-            f"case when conf_status = '{FREE}' then '{FREE}' else '{CONFIDENTIAL}' end "
-            f"as conf_status from {SOURCE}.serving.persons_convicted_breakdowns order by all",
-        )
-    )
+    tables.append(copy(PUBLIC_TABLE, public_rows(f"{SOURCE}.{SERVING_TABLE}"), now))
     threshold = con.execute(
         f"select disclosure_threshold from {SOURCE}.serving.snapshot_info"
     ).fetchone()

@@ -6,8 +6,9 @@ self-contained DuckDB file and then swaps a pointer to it:
 
 1. `serving/snapshots/.snapshot-<UTC time>.duckdb.partial` is created; the warehouse is
    ATTACHed READ_ONLY (waiting while a writer holds it), the tables are copied with
-   CREATE TABLE AS, the warehouse is detached at once, the disclosure-controlled tables are
-   derived from the copies, and the file is checkpointed and closed;
+   CREATE TABLE AS, the warehouse is detached at once, the breakdowns of persons convicted
+   are derived from the copies of the releases (dashboards.public: released figures only,
+   embargoes judged at this publication's time), and the file is checkpointed and closed;
 2. the file is renamed to `snapshot-<UTC time>.duckdb` (complete or absent, never half);
 3. `serving/current.json` is written to a temporary file and `os.replace`d: readers see the
    old pointer or the new one, never a torn one;
@@ -148,6 +149,8 @@ def publish_snapshot(
 
     `extra_tables` (schema.table, must exist) are copied as they are; `exports_dir` is
     listed (path, size, SHA-256 of every file) so the releases page offers the files.
+    `threshold` is recorded for the pages' notes on suppressed cells: the threshold the
+    releases of persons were protected with (StructureSettings.disclosure).
     """
     if keep < 1:
         raise ValueError("keep must be at least 1: the current snapshot is always kept")
@@ -163,7 +166,7 @@ def publish_snapshot(
         try:
             with contextlib.closing(duckdb.connect(str(partial))) as con:
                 tables = _copy_from_warehouse(con, warehouse_path, extra_tables, lock_wait_seconds)
-                tables += public.write_public_tables(con, threshold)
+                tables += public.write_breakdown_tables(con, published_at.replace(tzinfo=None))
                 if exports_dir is not None:
                     tables += _list_exports(con, Path(exports_dir))
                 _write_info(con, published_at, warehouse_path, threshold)

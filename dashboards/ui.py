@@ -50,11 +50,14 @@ def snapshot() -> data.Snapshot:
     return snap
 
 
-def year_picker(years: Sequence[int], key: str) -> int | None:
-    """Latest year first; None (and a note) when the data has no year at all."""
+def year_picker(years: Sequence[int], key: str, first: int | None = None) -> int | None:
+    """Latest year first, or `first` picked until the user picks another; None (and a note)
+    when the data has no year at all."""
     if not years:
         st.info(t("no_data"))
         return None
+    if first in years and key not in st.session_state:
+        st.session_state[key] = first
     return st.selectbox(t("year"), years, key=key)
 
 

@@ -1,12 +1,16 @@
 """Lithuanian and English labels of the codes the marts use (sex, age groups, citizenship
-groups, sanctions, goods, border sections, procedures, units, registers, quarantine rules,
-release statuses): shown by the dashboards and written beside codes in partner extracts.
+groups, sanctions, serious cross-border crime areas, goods, border sections, procedures,
+units, registers, quarantine rules, release statuses): shown by the dashboards and written
+beside codes in partner extracts. The English names of crime areas are CL_XB_CRIME's
+(sdmx_export.crime_areas).
 
 ICCS, NUTS and country labels come from the reference seeds instead; no Lithuanian ICCS labels
 are in the reference data yet.
 """
 
 from __future__ import annotations
+
+from sdmx_export.crime_areas import CRIME_AREAS
 
 LANGUAGES = {"lt": "Lietuvių", "en": "English"}
 
@@ -22,6 +26,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "restriction_of_liberty": "Restriction of liberty", "community_work": "Community work",
         "fine": "Fine", "arrest": "Arrest", "other": "Other",
         "UNMAPPED": "Not mapped to ICCS",
+        **{area.code: area.name for area in CRIME_AREAS},
         "cigarettes": "Cigarettes", "tobacco": "Tobacco", "alcohol": "Alcohol", "fuel": "Fuel",
         "drugs": "Drugs", "weapons": "Weapons", "cash": "Cash", "counterfeit": "Counterfeit",
         "LT-BY": "Belarus border", "LT-RU": "Russia border", "LT-LV": "Latvia border",
@@ -47,6 +52,10 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "restriction_of_liberty": "Laisvės apribojimas", "community_work": "Viešieji darbai",
         "fine": "Bauda", "arrest": "Areštas", "other": "Kita",
         "UNMAPPED": "Be ICCS atitikmens",
+        "TERR": "Terorizmas", "THB": "Prekyba žmonėmis", "DRUG_TRAF": "Prekyba narkotikais",
+        "MIGR_SMUG": "Neteisėtas migrantų gabenimas", "MONEY_LAUND": "Pinigų plovimas",
+        "ORG_CRIME": "Organizuotas nusikalstamumas", "CYBER": "Elektroniniai nusikaltimai",
+        "GOODS_SMUG": "Prekių kontrabanda",
         "cigarettes": "Cigaretės", "tobacco": "Tabakas", "alcohol": "Alkoholis",
         "fuel": "Kuras", "drugs": "Narkotikai", "weapons": "Ginklai", "cash": "Grynieji",
         "counterfeit": "Padirbtos prekės",

@@ -4,6 +4,12 @@ then the tables the pipeline's other parts write (quality results, releases) by 
 The numbers are chosen so that the pages' figures can be checked against the marts and so
 that public mode has something to hide: 2023 has 2 convicted women (below the threshold of
 3) and a single person convicted through ECRIS.
+
+The releases of persons (PERSON_RELEASES) have the cells the release step would record: made
+from the mart by sdmx_export.datasets with disclosure control, true values with C/D as
+delivered to Eurostat and Eurojust. CRIM_JUST 2023 has a second vintage still under embargo,
+made after LATE_CONVICTIONS and protected together with the first; CRIM_JUST 2024 is under
+embargo; EJ_XB_CONV 2023 is out of embargo.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 from dbt_fixtures import RawWriter, create_raw_warehouse, run_dbt
 from streamlit.testing.v1 import AppTest
 
@@ -104,8 +111,8 @@ CONFIDENTIAL_FILE = "CRIM_JUST/2023/v1/CRIM_JUST_A_2023.xml"
 EMBARGOED_FILE = "CRIM_OFF_CAT/2024/v1/CRIM_OFF_CAT_A_2024.xml"
 TRUE_VALUE_MARK = "TRUE-VALUE-OF-A-SUPPRESSED-CELL"
 # The CRIM_JUST release's disclosure audit, as the release step records it (manifest.json's
-# disclosure_audit, releases.disclosure_audits): the 2 women (primary) and the men (secondary)
-# of the published total of 12, and a cell whose section is not published (unbounded above).
+# disclosure_audit, releases.disclosure_audits), hand-made and cut to three cells: the 2
+# women (primary), the men (secondary), and a cell unbounded above.
 AUDITED_RELEASE = "CRIM_JUST-2023-v1"
 DISCLOSURE_AUDIT = {
     "threshold": 3,
@@ -114,14 +121,31 @@ DISCLOSURE_AUDIT = {
     "bounds": "lower and upper are values of the cell in solutions the intruder cannot "
     "exclude; upper null: unbounded",
     "suppressed_cells": [
-        {"series_key": "A.F.TOTAL.LT", "time_period": "2023", "primary": True,
-         "lower": 1, "upper": 11},
-        {"series_key": "A.M.TOTAL.LT", "time_period": "2023", "primary": False,
-         "lower": 1, "upper": 11},
-        {"series_key": "A.T.ICCS0903.LT", "time_period": "2023", "primary": False,
-         "lower": 1, "upper": None},
+        {"series_key": "A.PER_CNV.TOTAL.F.TOTAL.TOTAL.NR.LT", "time_period": "2023",
+         "primary": True, "lower": 1, "upper": 11},
+        {"series_key": "A.PER_CNV.TOTAL.M.TOTAL.TOTAL.NR.LT", "time_period": "2023",
+         "primary": False, "lower": 1, "upper": 11},
+        {"series_key": "A.PER_CNV.ICCS0903.T.TOTAL.TOTAL.NR.LT", "time_period": "2023",
+         "primary": False, "lower": 1, "upper": None},
     ],
 }  # fmt: skip
+# (release id, status, embargo until, published at, notes), hand-made like the others; the
+# cells are made from the mart (person_release_cells).
+PERSON_RELEASES = [
+    ("CRIM_JUST-2023-v1", "provisional", "2024-05-14 10:00:00", "2024-05-14 10:00:00",
+     "to Eurostat"),
+    ("EJ_XB_CONV-2023-v1", "provisional", "2024-05-14 11:00:00", "2024-05-14 11:00:00",
+     "to Eurojust"),
+    ("CRIM_JUST-2023-v2", "final", "2099-01-01 10:00:00", "2024-05-14 12:00:00",
+     "late convictions, embargoed"),
+    ("CRIM_JUST-2024-v1", "provisional", "2099-01-01 10:00:00", "2024-05-12 10:00:00",
+     "embargoed"),
+]  # fmt: skip
+EMBARGOED_PERSON_RELEASES = ("CRIM_JUST-2023-v2", "CRIM_JUST-2024-v1")
+# Registered after CRIM_JUST-2023-v1 was made: 5 men aged 25-34, nationals, convicted of
+# assault (ICCS 0201) in 2023, in the second vintage only (the mart has them not).
+LATE_CONVICTIONS = {"iccs_code": "0201", "sex": "M", "age_group": "Y25-34",
+                    "citizen_group": "NAT", "sanction": "fine", "persons": 5}  # fmt: skip
 EXPORT_FILES = {
     RELEASE_FILE: "<StructureSpecificData/>",
     CONFIDENTIAL_FILE: f'<Obs SEX="F" OBS_VALUE="2" CONF_STATUS="C"/><!-- {TRUE_VALUE_MARK} -->',
@@ -206,15 +230,18 @@ def write_pipeline_tables(home: Path) -> None:
             "('CRIM_OFF_CAT-2023-v2', 'CRIM_OFF_CAT', '2023', 2, "
             "timestamp '2024-05-01 00:00:00', 'final', timestamp '2024-05-15 10:00:00', "
             "timestamp '2024-05-15 10:00:00', 'late registrations'), "
-            "('CRIM_JUST-2023-v1', 'CRIM_JUST', '2023', 1, "
-            "timestamp '2024-05-01 00:00:00', 'final', timestamp '2024-05-14 10:00:00', "
-            "timestamp '2024-05-14 10:00:00', 'to Eurostat'), "
             "('CRIM_OFF_CAT-2024-v1', 'CRIM_OFF_CAT', '2024', 1, "
             "timestamp '2024-05-01 00:00:00', 'provisional', timestamp '2099-01-01 10:00:00', "
             "timestamp '2024-05-10 10:00:00', 'embargoed')) "
             "as t(release_id, dataset, reference_period, vintage, as_of, status, "
             "embargo_until, published_at, notes)"
         )
+        con.executemany(
+            "insert into releases.releases values (?, ?, ?, ?, timestamp '2024-05-01 00:00:00', "
+            "?, ?::timestamp, ?::timestamp, ?)",
+            [(release_id, *release_id.split("-")[:2], int(release_id.split("-v")[1]), *rest)
+             for release_id, *rest in PERSON_RELEASES],
+        )  # fmt: skip
         files = [("CRIM_OFF_CAT-2023-v1", RELEASE_FILE), ("CRIM_JUST-2023-v1", CONFIDENTIAL_FILE),
                  ("CRIM_OFF_CAT-2024-v1", EMBARGOED_FILE)]  # fmt: skip
         con.execute("create table releases.release_files (release_id varchar, "
@@ -225,18 +252,21 @@ def write_pipeline_tables(home: Path) -> None:
              for release, path in files],
         )  # fmt: skip
         con.execute(
-            "create table releases.release_cells as select * from (values "
+            "create table releases.release_cells (release_id varchar, series_key varchar, "
+            "time_period varchar, obs_value double, obs_status varchar, conf_status varchar)"
+        )
+        con.execute(
+            "insert into releases.release_cells values "
             "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0502.NR.LT', '2023', 9.0, 'P', 'F'), "
             "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0502.NR.LT', '2023', 10.0, 'A', 'F'), "
             "('CRIM_OFF_CAT-2023-v1', 'A.ICCS0701.NR.LT', '2023', 3.0, 'P', 'F'), "
             "('CRIM_OFF_CAT-2023-v2', 'A.ICCS0701.NR.LT', '2023', 3.0, 'A', 'F'), "
-            "('CRIM_JUST-2023-v1', 'A.F.TOTAL.LT', '2023', 2.0, 'A', 'C'), "
-            "('CRIM_JUST-2023-v1', 'A.M.TOTAL.LT', '2023', 10.0, 'A', 'D'), "
-            "('CRIM_JUST-2023-v1', 'A.T.TOTAL.LT', '2023', 12.0, 'A', 'F'), "
-            "('CRIM_JUST-2023-v1', 'A.T.ICCS0903.LT', '2023', 4.0, 'A', 'D'), "
-            "('CRIM_OFF_CAT-2024-v1', 'A.ICCS0502.NR.LT', '2024', 3.0, 'P', 'F')) "
-            "as t(release_id, series_key, time_period, obs_value, obs_status, conf_status)"
+            "('CRIM_OFF_CAT-2024-v1', 'A.ICCS0502.NR.LT', '2024', 3.0, 'P', 'F')"
         )
+        for cells in person_release_cells(con):
+            con.register("person_cells", cells)
+            con.execute("insert into releases.release_cells select * from person_cells")
+            con.unregister("person_cells")
         con.execute(
             "create table releases.disclosure_audits (release_id varchar primary key, "
             "audit json not null)"
@@ -249,6 +279,39 @@ def write_pipeline_tables(home: Path) -> None:
         path = home / "exports" / relative_path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
+
+
+def person_release_cells(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
+    """The cells of PERSON_RELEASES as the release step makes them from the mart (the
+    release id's vintage protected together with the earlier ones of its year)."""
+    from sdmx_export import datasets
+    from sdmx_export.disclosure import AUDIT_COLUMNS
+    from sdmx_export.layout import DsdLayout
+    from sdmx_export.releases import STATUSES, observations_from_cells, release_cells
+    from sdmx_export.structures import build_structures, dataflow
+
+    structures = build_structures()
+    made = {"CRIM_JUST": datasets.crim_just_observations,
+            "EJ_XB_CONV": datasets.ej_xb_conv_observations}  # fmt: skip
+    mart = con.sql("select * from marts.persons_convicted").pl()
+    late = mart.head(1).with_columns(
+        pl.lit(2023, mart.schema["ref_year"]).alias("ref_year"), pl.lit(False).alias("via_ecris"),
+        *(pl.lit(value, mart.schema[column]).alias(column)
+          for column, value in LATE_CONVICTIONS.items()),
+    )  # fmt: skip
+    by_release: dict[str, pl.DataFrame] = {}
+    for release_id, status, *_ in PERSON_RELEASES:
+        dataset, year, vintage = release_id.split("-")
+        layout = DsdLayout.of(dataflow(structures, dataset))
+        rows = mart if vintage == "v1" else pl.concat([mart, late])
+        earlier = [observations_from_cells(cells, layout) for rid, cells in by_release.items()
+                   if rid.startswith(f"{dataset}-{year}-")]  # fmt: skip
+        observations = made[dataset](
+            rows.filter(pl.col("ref_year") == int(year)), obs_status=STATUSES[status],
+            published=earlier,
+        )  # fmt: skip
+        by_release[release_id] = release_cells(observations.drop(AUDIT_COLUMNS), layout, release_id)
+    return list(by_release.values())
 
 
 def build_warehouse(home: Path) -> Path:

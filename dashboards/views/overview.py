@@ -1,4 +1,6 @@
-"""Overview: the year's headline figures beside the previous year's, and the latest release."""
+"""Overview: the year's headline figures beside the previous year's, and the latest release.
+Persons convicted as released (CRIM_JUST, dashboards.public), not counted from the live mart.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import altair as alt
 import streamlit as st
 
 from dashboards import data
+from dashboards.public import DOMESTIC
 from dashboards.ui import label, public_mode, snapshot, t, year_picker
 
 snap = snapshot()
@@ -13,6 +16,13 @@ st.title(t("page_overview"))
 year = year_picker(data.offence_years(snap), key="overview_year")
 if year is None:
     st.stop()
+
+
+def _released(total: dict | None) -> str:
+    """Persons convicted as released: the value, C when hidden, a dash before release."""
+    if total is None:
+        return "â€“"
+    return f"{total['persons']:,}" if total["persons"] is not None else "C"
 
 
 def _delta(current: float | None, previous: float | None) -> str | None:
@@ -25,8 +35,8 @@ recorded = data.national_total(snap, year)
 previous = data.national_total(snap, year - 1)
 offences = recorded["offences"].item() if recorded.height else 0
 rate = recorded["rate_per_100k"].item() if recorded.height else None
-persons = data.persons_total(snap, year, via_ecris=False, public=public_mode())
-persons_before = data.persons_total(snap, year - 1, via_ecris=False, public=public_mode())
+persons = data.persons_total(snap, year, DOMESTIC, public=public_mode())
+persons_before = data.persons_total(snap, year - 1, DOMESTIC, public=public_mode())
 
 columns = st.columns(5)
 columns[0].metric(
@@ -39,9 +49,10 @@ columns[1].metric(t("rate_per_100k"), f"{rate:,.2f}" if rate is not None else "â
 columns[2].metric(t("solved_offences"), f"{data.solved_offences(snap, year):,}")
 columns[3].metric(
     t("persons_convicted"),
-    f"{persons:,}" if persons is not None else "C",
-    _delta(persons, persons_before),
+    _released(persons),
+    _delta(*((p or {}).get("persons") for p in (persons, persons_before))),
     delta_color="off",
+    help=t("not_released", year=year) if persons is None else persons["release_id"],
 )
 columns[4].metric(t("customs_violations"), f"{data.customs_total(snap, year):,}")
 
