@@ -44,8 +44,8 @@ import polars as pl
 from sdmx_export import codelists
 from sdmx_export.disclosure import FREE, PUBLIC_SUPPRESSED
 from sdmx_export.layout import DsdLayout
-from sdmx_export.releases import observations_from_cells, stored_cells
 from sdmx_export.settings import StructureSettings
+from sdmx_export.stored_cells import observations_from_cells, stored_cells
 from sdmx_export.structures import build_structures, dataflow
 
 TOTAL = codelists.TOTAL

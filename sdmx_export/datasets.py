@@ -18,7 +18,7 @@ CONF_STATUS, sorted by key.
 Person counts go through disclosure control per year (`settings.disclosure`), audited
 together with the earlier published vintages of the same year (`published`: their cells as
 delivered, true values and flags) and with every vintage of the other dataflow of persons
-(`linked`; how they relate: `linked_tables`); `public=True` removes the values of suppressed
+(`linked`, `links`: `population`); `public=True` removes the values of suppressed
 cells and flags them all C, otherwise (Eurostat, Eurojust) true values travel with C/D. The
 exact ICCS relation is TOTAL = the sections + UNMAPPED (UNMAPPED is never published: an
 unknown to the intruder, left out of the file); a section is more than its published sub-
@@ -30,8 +30,7 @@ manifest.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -39,7 +38,6 @@ from sdmx_export import codelists
 from sdmx_export.crime_areas import area_by_iccs
 from sdmx_export.disclosure import (
     AUDIT_COLUMNS,
-    CURRENT,
     IS_PRIMARY,
     LOWER,
     UPPER,
@@ -47,11 +45,10 @@ from sdmx_export.disclosure import (
     Link,
     Publication,
     Relation,
-    earlier_vintage,
     protect,
     public_values,
 )
-from sdmx_export.linked_tables import CRIM_JUST, EJ_XB_CONV, crim_just_area_links, identity_links
+from sdmx_export.linked_tables import CRIM_JUST, EJ_XB_CONV
 from sdmx_export.reference import iccs_codes
 from sdmx_export.settings import StructureSettings
 
@@ -120,10 +117,11 @@ def crim_just_observations(
     obs_status: str = "A",
     public: bool = False,
     published: Sequence[pl.DataFrame] = (),
-    linked: Mapping[str, Sequence[pl.DataFrame]] | None = None,
+    linked: Sequence[Publication] = (),
+    links: Sequence[Link] = (),
 ) -> pl.DataFrame:
     """CRIM_JUST observations (persons convicted by the country's courts) from persons_convicted.
-    `linked`: the other dataflow of persons' vintages as delivered, by dataflow id."""
+    `linked` and `links`: the other tables of the same persons published (one year's)."""
     settings = settings or StructureSettings()
     rolled = roll_up(
         persons_convicted.filter(~pl.col("via_ecris")).select(
@@ -142,9 +140,7 @@ def crim_just_observations(
         },
     )
     dimensions = crim_just_dimensions(settings)
-    protected = _protect_per_year(
-        rolled, CRIM_JUST, dimensions, settings, public, published, linked or {}
-    )
+    protected = _protect_per_year(rolled, dimensions, settings, public, published, linked, links)
     return _finish(
         protected,
         {"FREQ": "A", "LEG_STAT": "PER_CNV", "UNIT": "NR", "GEO": settings.country},
@@ -177,10 +173,11 @@ def ej_xb_conv_observations(
     obs_status: str = "A",
     public: bool = False,
     published: Sequence[pl.DataFrame] = (),
-    linked: Mapping[str, Sequence[pl.DataFrame]] | None = None,
+    linked: Sequence[Publication] = (),
+    links: Sequence[Link] = (),
 ) -> pl.DataFrame:
     """EJ_XB_CONV observations (serious cross-border crime) from persons_convicted.
-    `linked`: the other dataflow of persons' vintages as delivered, by dataflow id."""
+    `linked` and `links`: the other tables of the same persons published (one year's)."""
     settings = settings or StructureSettings()
     areas = area_by_iccs(iccs_codes(settings.reference_dir))
     in_area = persons_convicted.filter(pl.col("iccs_code").is_in(list(areas))).select(
@@ -194,9 +191,7 @@ def ej_xb_conv_observations(
         in_area, {column: ancestors(spec) for column, spec in EJ_XB_CONV_LISTS.items()}
     )
     dimensions = ej_xb_conv_dimensions(settings)
-    protected = _protect_per_year(
-        rolled, EJ_XB_CONV, dimensions, settings, public, published, linked or {}
-    )
+    protected = _protect_per_year(rolled, dimensions, settings, public, published, linked, links)
     return _finish(
         protected,
         {"FREQ": "A", "UNIT": "NR", "GEO": settings.country},
@@ -304,16 +299,18 @@ def roll_up(
 
 def _protect_per_year(
     rolled: pl.DataFrame,
-    dataflow_id: str,
     dimensions: list[Dimension],
     settings: StructureSettings,
     public: bool,
     published: Sequence[pl.DataFrame],
-    linked: Mapping[str, Sequence[pl.DataFrame]],
+    linked: Sequence[Publication],
+    links: Sequence[Link],
 ) -> pl.DataFrame:
-    """Each year's table protected with the earlier publications of that year and the
-    linked dataflows' tables of that year: `published` and `linked` hold observations as
-    delivered (TIME_PERIOD, dimension columns, OBS_VALUE, CONF_STATUS)."""
+    """Each year's table protected with the earlier publications of that year (`published`:
+    observations as delivered, TIME_PERIOD, dimension columns, OBS_VALUE, CONF_STATUS) and,
+    for a single year, the other tables of its persons (`sdmx_export.population`)."""
+    if (linked or links) and rolled["ref_year"].n_unique() > 1:
+        raise ValueError("linked tables are of one year: protect one year at a time")
     columns = [d.column for d in dimensions]
     tables = []
     for (year,), table in sorted(rolled.partition_by("ref_year", as_dict=True).items()):
@@ -322,15 +319,13 @@ def _protect_per_year(
             for frame in (_of_year(frame, columns, year) for frame in published)
             if frame.height
         ]
-        others, links = _linked_of_year(dataflow_id, dimensions, len(earlier), linked, year,
-                                        settings)  # fmt: skip
         protected = protect(
             table,
             dimensions,
             value=PERSONS,
             requirement=settings.disclosure,
             published=earlier,
-            linked=others,
+            linked=linked,
             links=links,
         )
         if public:
@@ -355,40 +350,6 @@ def _of_year(frame: pl.DataFrame, columns: list[str], year: int) -> pl.DataFrame
     return frame.filter(pl.col("TIME_PERIOD") == str(year)).select(
         *columns, pl.col("OBS_VALUE").cast(pl.Int64).alias(PERSONS), "CONF_STATUS"
     )
-
-
-def _linked_of_year(
-    dataflow_id: str,
-    dimensions: list[Dimension],
-    earlier: int,
-    linked: Mapping[str, Sequence[pl.DataFrame]],
-    year: int,
-    settings: StructureSettings,
-) -> tuple[list[Publication], list[Link]]:
-    """The other dataflows' tables of the year, and the links between every two tables of the
-    system: vintages of one dataflow cell by cell (the table protected and its earlier
-    vintages excepted: `protect` links their unchanged cells itself), CRIM_JUST and
-    EJ_XB_CONV by crime area (`linked_tables`)."""
-    tables = [(dataflow_id, CURRENT, dimensions)]
-    tables += [(dataflow_id, earlier_vintage(i), dimensions) for i in range(earlier)]
-    others = []
-    for other_id, frames in linked.items():
-        other_dimensions = PERSON_DIMENSIONS[other_id](settings)
-        columns = [d.column for d in other_dimensions]
-        for vintage, frame in enumerate(frames, 1):
-            cells = _of_year(frame, columns, year)
-            if cells.height:
-                name = f"{other_id} {year} vintage {vintage}"
-                others.append(Publication(name, cells, tuple(other_dimensions), PERSONS))
-                tables.append((other_id, name, other_dimensions))
-    links: list[Link] = []
-    for (a_id, a, a_dimensions), (b_id, b, _) in itertools.combinations(tables, 2):
-        if a_id == b_id and a != CURRENT:
-            links += identity_links(a, b, a_dimensions)
-        elif {a_id, b_id} == {CRIM_JUST, EJ_XB_CONV}:
-            crim_just, ej_xb_conv = (a, b) if a_id == CRIM_JUST else (b, a)
-            links += crim_just_area_links(crim_just, ej_xb_conv, settings)
-    return others, links
 
 
 def _finish(

@@ -37,8 +37,9 @@ Secondary suppression:
    the new table would reveal it), a cell they published with today's value stays
    published (it is known anyway). Linked publications are fixed as they were published:
    only the new table's cells can be suppressed to protect theirs.
-2. Fixed point of the classic rule on exact relations: a relation with exactly one hidden
-   cell gets its smallest non-zero published cell suppressed too.
+2. Fixed point of the classic rule on exact relations: a relation whose only hidden cell
+   is a suppressed one gets its smallest non-zero published cell suppressed too (a relation
+   whose only hidden cell is never published has nothing to protect).
 3. Audit. For every cell that fails its requirement, a repair: the smallest-cost deviation
    d of the cells' values that keeps every relation true, keeps every suppressed cell >= 1
    (unpublished ones >= 0), changes no published zero and no locked cell, and moves the
@@ -486,7 +487,11 @@ class _State:
         locked = np.zeros(values.size, dtype=bool)
         for offset, cells in zip(offsets[1:-1], [*earlier, *others], strict=True):
             span = slice(offset, offset + cells.size)
-            status[span] = np.where(cells.unpublished | cells.absent, FREE, cells.status)
+            # Public tables flag every suppressed cell C: which were primary, the values say.
+            small = (cells.values > 0) & (cells.values < requirement.threshold)
+            flagged = np.where(small, PRIMARY, SECONDARY)
+            published = cells.unpublished | cells.absent | (cells.status == FREE)
+            status[span] = np.where(published, FREE, flagged)
             locked[span] = True
         for offset, cells in zip(offsets[1:], earlier, strict=False):
             was_hidden = (cells.status != FREE) & ~cells.unpublished & ~cells.absent
@@ -595,13 +600,16 @@ def _lock_what_is_known(state: _State) -> None:
 
 
 def _single_suppression_rule(state: _State) -> None:
-    """Step 2: no exact relation keeps a single hidden cell (cheap, before the audit)."""
+    """Step 2: no exact relation keeps a single suppressed cell hidden alone (cheap, before
+    the audit). A relation whose one hidden cell is never published (UNMAPPED) has nothing
+    to protect."""
     exact = state.members[state.exact]
     changed = True
     while changed:
         changed = False
         hidden = state.hidden
-        for r in np.flatnonzero(hidden[exact].sum(axis=1) == 1):
+        single = (hidden[exact].sum(axis=1) == 1) & state.suppressed[exact].any(axis=1)
+        for r in np.flatnonzero(single):
             rows = exact[r]
             if hidden[rows].sum() != 1:
                 continue  # an earlier suppression of this pass reached it

@@ -56,11 +56,18 @@ import duckdb
 import polars as pl
 from sdmx.message import StructureMessage
 
-from sdmx_export import datasets, intents
+from sdmx_export import datasets, intents, population
 from sdmx_export.disclosure import AUDIT_COLUMNS, LOWER, ProtectionError, audit_records
 from sdmx_export.layout import DsdLayout
 from sdmx_export.readers import SdmxFileError, read_back
 from sdmx_export.settings import StructureSettings
+from sdmx_export.stored_cells import (
+    MEASURE,
+    SCHEMA,
+    observations_from_cells,
+    stored_cells,
+    vintages_as_protected,
+)
 from sdmx_export.structure_file import write_structure_file
 from sdmx_export.structures import build_structures, dataflow
 from sdmx_export.validation import validate_sdmx_file
@@ -71,10 +78,8 @@ from sdmx_export.writers import (
     write_structure_specific,
 )
 
-SCHEMA = "releases"
 STATUSES = {"provisional": "P", "final": "A"}
 MANIFEST = "manifest.json"
-MEASURE = "OBS_VALUE"
 ATTRIBUTES = ("OBS_STATUS", "CONF_STATUS")
 
 DDL = (
@@ -179,42 +184,36 @@ def mart_observations(
 ) -> pl.DataFrame:
     """The dataflow's observations for `year`, made from its mart. A dataflow of persons is
     protected together with every vintage of the year already published (so no two vintages
-    can be differenced) and every vintage of the other dataflows of the same persons (so no
-    two tables can be combined: datasets.linked), and keeps its audit columns
-    (disclosure.AUDIT_COLUMNS)."""
+    can be differenced) and everything else published of the same persons (so no two tables
+    can be combined: `population`), and keeps its audit columns (disclosure.AUDIT_COLUMNS)."""
     source = _source(dataflow_id)
     mart = con.sql(f"select * from marts.{source.mart} where ref_year = ?", params=[year]).pl()
     if not mart.height:
         raise ReleaseError(f"{dataflow_id} {year}: marts.{source.mart} has no rows for {year}")
     if not source.disclosure_control:
         return source.observations(mart, settings, obs_status=obs_status)
-    published = _vintages_as_protected(con, dataflow_id, year, settings)
-    linked = {
-        other: _vintages_as_protected(con, other, year, settings)
-        for other, kind in SOURCES.items()
-        if other != dataflow_id and kind.disclosure_control and kind.mart == source.mart
-    }
+    settings = settings or StructureSettings()
+    layout = DsdLayout.of(dataflow(build_structures(settings), dataflow_id))
+    published = [
+        frame for _, _, frame in vintages_as_protected(con, dataflow_id, str(year), layout)
+    ]
+    linked, links = population.linked_publications(
+        con,
+        year,
+        kind=dataflow_id,
+        period=str(year),
+        dimensions=datasets.PERSON_DIMENSIONS[dataflow_id](settings),
+        earlier=len(published),
+        settings=settings,
+    )
     try:
         return source.observations(
-            mart, settings, obs_status=obs_status, published=published, linked=linked
+            mart, settings, obs_status=obs_status, published=published, linked=linked, links=links
         )
     except ProtectionError as error:
         raise ReleaseError(
             f"{dataflow_id} {year}: disclosure control refuses it", [str(error)]
         ) from None
-
-
-def _vintages_as_protected(
-    con: duckdb.DuckDBPyConnection, dataflow_id: str, year: int, settings: StructureSettings | None
-) -> list[pl.DataFrame]:
-    """Every release of the dataflow for the year as delivered, true values filled in."""
-    layout = DsdLayout.of(dataflow(build_structures(settings), dataflow_id))
-    releases = con.execute(
-        f"select release_id from {SCHEMA}.releases where dataset = ? and reference_period = ? "
-        "order by vintage",
-        [dataflow_id, str(year)],
-    ).fetchall()
-    return [observations_from_cells(cells_as_protected(con, rid), layout) for (rid,) in releases]
 
 
 def produce_release(
@@ -398,43 +397,6 @@ def release_cells(observations: pl.DataFrame, layout: DsdLayout, release_id: str
         pl.col("OBS_STATUS").cast(pl.String).alias("obs_status"),
         pl.col("CONF_STATUS").cast(pl.String).alias("conf_status"),
     ).sort("series_key", "time_period")
-
-
-def observations_from_cells(cells: pl.DataFrame, layout: DsdLayout) -> pl.DataFrame:
-    """Stored cells back into observations: files are always written from these, so a
-    release reproduced later gives the same bytes."""
-    series = [d.id for d in layout.series_dimensions]
-    split = pl.col("series_key").str.split_exact(".", len(series) - 1)
-    frame = cells.select(
-        split.struct.rename_fields(series).alias("key"),
-        pl.col("time_period").alias(layout.time_dimension.id),
-        pl.col("obs_value").alias(MEASURE),
-        pl.col("obs_status").alias("OBS_STATUS"),
-        pl.col("conf_status").alias("CONF_STATUS"),
-    ).unnest("key")
-    return frame.sort([d.id for d in layout.dimensions])
-
-
-def cells_as_protected(con: duckdb.DuckDBPyConnection, release_id: str) -> pl.DataFrame:
-    """A release's cells with the true values of those it suppressed (confidential_values):
-    what disclosure control of a later release of the same period must be given."""
-    return con.sql(
-        f"select c.release_id, c.series_key, c.time_period, "
-        f"coalesce(c.obs_value, v.obs_value) as obs_value, c.obs_status, c.conf_status "
-        f"from {SCHEMA}.release_cells c left join {SCHEMA}.confidential_values v "
-        "using (release_id, series_key, time_period) where c.release_id = ? "
-        "order by c.series_key, c.time_period",
-        params=[release_id],
-    ).pl()
-
-
-def stored_cells(con: duckdb.DuckDBPyConnection, release_id: str) -> pl.DataFrame:
-    """The cells recorded for a release (none for an unknown release or an empty table)."""
-    return con.sql(
-        f"select release_id, series_key, time_period, obs_value, obs_status, conf_status "
-        f"from {SCHEMA}.release_cells where release_id = ? order by series_key, time_period",
-        params=[release_id],
-    ).pl()
 
 
 def gate(

@@ -594,7 +594,10 @@ def test_crim_just_and_ej_xb_conv_withstand_an_independent_audit_together():
     settings = StructureSettings()
     persons = persons_convicted(21).filter(pl.col("ref_year") == 2022)
     crim_just = crim_just_observations(persons)
-    ej_xb_conv = ej_xb_conv_observations(persons, linked={"CRIM_JUST": [crim_just]})
+    dimensions = tuple(crim_just_dimensions(settings))
+    linked = [Publication("CRIM_JUST", crim_just.rename({"OBS_VALUE": "n"}), dimensions, "n")]
+    links = crim_just_area_links("CRIM_JUST", CURRENT, settings)
+    ej_xb_conv = ej_xb_conv_observations(persons, linked=linked, links=links)
     intruder = Intruder()
     intruder.publish("CRIM_JUST", crim_just, crim_just_dimensions(settings), "OBS_VALUE")
     intruder.publish("EJ_XB_CONV", ej_xb_conv, ej_xb_conv_dimensions(settings), "OBS_VALUE")

@@ -19,6 +19,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from dashboards_fixtures import write_registers
@@ -34,12 +35,16 @@ from landing_files import (
 
 from crimestat.cli import main
 from crimestat.settings import load_settings
+from sdmx_export.datasets import crim_just_observations
+from sdmx_export.layout import DsdLayout
 from sdmx_export.partners.config import CONFIG_DIR, PartnerConfigError, load_partner, load_partners
 from sdmx_export.partners.delivery import DeliveryError
 from sdmx_export.partners.packages import PackageError, deliver_package
 from sdmx_export.partners.structures import partner_structures
 from sdmx_export.readers import read_back
-from sdmx_export.releases import revisions
+from sdmx_export.releases import produce_release, revisions
+from sdmx_export.stored_cells import observations_from_cells, stored_cells
+from sdmx_export.structures import build_structures, dataflow
 from sdmx_export.validation import validate_sdmx_file
 
 MONTH = "2023-06"
@@ -597,3 +602,51 @@ def test_a_second_package_of_a_month_cannot_be_differenced_from_the_first(home: 
         for cell in audit["suppressed_cells"]:
             span = 3 if cell["primary"] else 1
             assert cell["upper"] is None or cell["upper"] - cell["lower"] >= span, cell
+
+
+def test_the_year_is_protected_with_the_partners_months(home: Path) -> None:
+    """In May 2019 two Latvian and one Estonian woman (of 25-34, for theft) are convicted, each
+    package hides its small count of women. The year's CRIM_JUST counts them among the women of
+    other EU citizenships: 3. Published, it would tell anyone the Latvian package's hidden women
+    are at most 2 (3 less the Estonian one, at least 1); protected with both packages linked,
+    the year hides that cell, which it publishes when protected alone."""
+    month, year = "2019-05", 2019
+    people = ([("LV", "M", "BK182", 40)] * 6 + [("LV", "F", "BK178-1", 30)] * 2
+              + [("EE", "M", "BK182", 40)] * 5 + [("EE", "F", "BK178-1", 30)]
+              + [("LT", "M", "BK182", 40)] * 20 + [("LT", "F", "BK178-1", 30)] * 10)  # fmt: skip
+    RawWriter(home).convictions([
+        {"conviction_id": f"Y{i}", "version": 1, "written_at": f"{month}-10 10:00:00",
+         "person_key": f"PY{i}", "sex": sex, "age_at_judgment": age,
+         "citizenship": citizenship, "final_at": f"{month}-09", "sanction": "fine",
+         "fine_eur": 300, "ecris_member_state": None, "offences": [(code, False, True)]}
+        for i, (citizenship, sex, code, age) in enumerate(people)
+    ])  # fmt: skip
+    with connect(home) as con:
+        con.execute(
+            "insert into raw.file_loads values ('convictions', ?, 'convictions/y.jsonl.gz', "
+            "'sha', 0, 0, 0, timestamp '2024-06-01 00:00:00')",
+            [month],
+        )
+    run = run_dbt(home, "build", "--select", "+persons_convicted_by_citizenship +persons_convicted")
+    assert run.success, run.failed_nodes()
+    for partner in ("LV", "EE"):
+        outcome = package(home, partner, month)
+        table = f"persons_convicted_{partner.lower()}_citizens.csv"
+        rows = csv_rows(members(Path(outcome.destination))[table])
+        women = next(r for r in rows if (r["iccs_code"], r["sex"], r["age_group"])
+                     == ("TOTAL", "F", "TOTAL"))  # fmt: skip
+        assert women["conf_status"] == "C", partner
+
+    cell = (pl.col("ICCS") == "TOTAL") & (pl.col("SEX") == "F") & (pl.col("AGE") == "TOTAL")
+    cell &= pl.col("CITIZEN") == "EU27_2020_FOR"
+    with connect(home) as con:
+        mart = con.sql("select * from marts.persons_convicted where ref_year = ?",
+                       params=[year]).pl()  # fmt: skip
+        alone = crim_just_observations(mart).filter(cell)
+        assert alone.select("OBS_VALUE", "CONF_STATUS").row(0) == (3, "F")
+        release = produce_release(con, home / "exports", "CRIM_JUST", year)
+        delivered = observations_from_cells(
+            stored_cells(con, release.release_id),
+            DsdLayout.of(dataflow(build_structures(), "CRIM_JUST")),
+        )
+    assert delivered.filter(cell)["CONF_STATUS"].item() != "F"

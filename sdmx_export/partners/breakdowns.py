@@ -30,7 +30,7 @@ from sdmx_export import codelists
 from sdmx_export.code_labels import CODE_LABELS
 from sdmx_export.codelists import TOTAL, CodeListSpec
 from sdmx_export.datasets import UNMAPPED, ancestors
-from sdmx_export.disclosure import Relation
+from sdmx_export.disclosure import FREE, STATUS, Dimension, Relation
 from sdmx_export.reference import CodeSpec, iccs_codes
 from sdmx_export.settings import StructureSettings
 from sdmx_export.structures import Concept
@@ -283,3 +283,36 @@ BREAKDOWNS: dict[str, BreakdownKind] = {
         ),
     )
 }
+
+
+def table_dimensions(
+    breakdowns: Iterable[Breakdown],
+    codes: Mapping[str, tuple[str, ...]],
+    settings: StructureSettings,
+) -> list[Dimension]:
+    """A table's dimensions for disclosure control: per breakdown its concept, the codes the
+    table has (`codes` by concept) and the relations among them."""
+    dimensions = []
+    for breakdown in breakdowns:
+        kind = BREAKDOWNS[breakdown.column]
+        present = codes[kind.concept]
+        dimensions.append(
+            Dimension(kind.concept, present, kind.relations(settings, breakdown, present))
+        )
+    return dimensions
+
+
+def every_cell(
+    frame: pl.DataFrame, codes: Mapping[str, tuple[str, ...]], value: str
+) -> pl.DataFrame:
+    """A published table over every combination of codes: a cell it left out was 0 (packages
+    leave zero cells out), and so known to everyone."""
+    columns = [
+        pl.DataFrame({c: list(values)}, schema={c: pl.String}) for c, values in codes.items()
+    ]
+    grid = columns[0]
+    for column in columns[1:]:
+        grid = grid.join(column, how="cross")
+    return grid.join(frame, on=list(codes), how="left").with_columns(
+        pl.col(value).fill_null(0), pl.col(STATUS).fill_null(FREE)
+    )

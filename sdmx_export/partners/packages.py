@@ -38,6 +38,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,16 @@ from sdmx.message import StructureMessage
 
 from crimestat.settings import DEFAULT_OUTBOX_FILE_MODE
 from ingestion.contracts import FILE_LOADS, MONTH_PATTERN
-from sdmx_export import intents
+from sdmx_export import intents, population
 from sdmx_export.disclosure import AUDIT_COLUMNS, audit_records
 from sdmx_export.layout import DsdLayout
-from sdmx_export.partners.config import CONFIG_DIR, AgreedTable, PartnerConfig, load_partner
+from sdmx_export.partners.config import (
+    CONFIG_DIR,
+    AgreedTable,
+    PartnerConfig,
+    load_partner,
+    load_partners,
+)
 from sdmx_export.partners.delivery import DeliveryAdapter, DeliveryError, delivery_adapter
 from sdmx_export.partners.structures import partner_structures
 from sdmx_export.partners.tables import (
@@ -61,24 +68,26 @@ from sdmx_export.partners.tables import (
 )
 from sdmx_export.releases import (
     MANIFEST,
-    SCHEMA,
     STATUSES,
     Release,
     ReleaseError,
-    cells_as_protected,
     ensure_release_tables,
     gate,
     gate_problems,
     iso_utc,
     naive_utc,
-    observations_from_cells,
     record_release,
     release_cells,
     release_id_of,
     sha256_of,
-    stored_cells,
 )
 from sdmx_export.settings import StructureSettings
+from sdmx_export.stored_cells import (
+    SCHEMA,
+    cells_as_protected,
+    observations_from_cells,
+    stored_cells,
+)
 from sdmx_export.structure_file import write_structure_file
 from sdmx_export.structures import dataflow
 from sdmx_export.writers import MessageHeader, write_sdmx_csv, write_structure_specific
@@ -325,9 +334,14 @@ def _tables(
             for n in range(1, number)
             if (cells := cells_as_protected(con, release_id_of(table.dataflow_id, month, n))).height
         ] if table.disclosure_control else []  # fmt: skip
+        system = partial(
+            population.linked_publications, con, int(month[:4]), kind=table.dataflow_id,
+            period=month, settings=settings,
+            partners=load_partners(settings=settings) | {partner.code: partner},
+        )  # fmt: skip
         audited = table_observations(
             marts[table.source], table, month, settings, obs_status=STATUSES[STATUS],
-            published=earlier,
+            published=earlier, linked=system,
         )  # fmt: skip
         audit = None
         if table.disclosure_control:

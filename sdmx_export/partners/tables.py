@@ -20,7 +20,7 @@ the fallback is reported (the package manifest lists it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,19 +37,30 @@ from sdmx_export.disclosure import (
     LOWER,
     STATUS,
     UPPER,
-    Dimension,
+    Link,
     ProtectionError,
+    Publication,
     protect,
     public_values,
 )
-from sdmx_export.partners.breakdowns import BREAKDOWNS, ENGLISH, BreakdownKind
+from sdmx_export.partners.breakdowns import (
+    BREAKDOWNS,
+    ENGLISH,
+    BreakdownKind,
+    every_cell,
+    table_dimensions,
+)
 from sdmx_export.partners.catalogue import MONTH_COLUMN
 from sdmx_export.partners.config import AgreedTable
 from sdmx_export.partners.structures import FREQUENCY
+from sdmx_export.population import link_codes
 from sdmx_export.releases import ReleaseError
 from sdmx_export.settings import StructureSettings
 
 VALUE = "value"
+# Called with dimensions= and earlier= (how many earlier packages): the other publications of
+# the same persons and the links to them (sdmx_export.population.linked_publications).
+LinkedTables = Callable[..., tuple[list[Publication], list[Link]]]
 # The true value of a suppressed cell, kept beside the public observations for the warehouse
 # (releases.confidential_values), so the next package of the month is protected with it.
 CONFIDENTIAL_VALUE = "CONFIDENTIAL_VALUE"
@@ -87,11 +98,14 @@ def table_observations(
     *,
     obs_status: str = "P",
     published: Sequence[pl.DataFrame] = (),
+    linked: LinkedTables | None = None,
 ) -> pl.DataFrame:
     """The observations of `table` for `month` from its mart's rows of the month.
     `published`: the table's earlier packages of the month as delivered, true values of
     suppressed cells filled in (DSD columns, OBS_VALUE, CONF_STATUS): protected together,
-    so two packages of one month cannot be differenced."""
+    so two packages of one month cannot be differenced. `linked`: given the table's
+    dimensions and how many earlier packages there are, everything else published of the
+    same persons and the links to it (`sdmx_export.population.linked_publications`)."""
     pairs = [(b, BREAKDOWNS[b.column]) for b in table.breakdowns]
     where = f"{table.id} {month}: marts.{table.source}"
     if not mart.schema[table.measure].is_integer():
@@ -119,21 +133,22 @@ def table_observations(
             frame.select(*concepts, pl.col("OBS_VALUE").cast(pl.Int64).alias(VALUE), STATUS)
             for frame in published
         ]
+        named = link_codes(table, settings)
         codes = {
-            c: tuple(sorted(set(rolled[c]).union(*(set(f[c]) for f in earlier)))) for c in concepts
+            c: tuple(sorted(set(rolled[c]).union(*(set(f[c]) for f in earlier), named.get(c, ()))))
+            for c in concepts
         }
-        dimensions = [
-            Dimension(kind.concept, codes[kind.concept],
-                      kind.relations(settings, b, codes[kind.concept]))
-            for b, kind in pairs
-        ]  # fmt: skip
+        dimensions = table_dimensions(table.breakdowns, codes, settings)
+        others, links = linked(dimensions=dimensions, earlier=len(earlier)) if linked else ([], [])
         try:
             protected = protect(
                 rolled,
                 dimensions,
                 value=VALUE,
                 requirement=settings.disclosure,
-                published=[_every_cell(frame, codes) for frame in earlier],
+                published=[every_cell(frame, codes, VALUE) for frame in earlier],
+                linked=others,
+                links=links,
             )
         except ProtectionError as error:
             raise ReleaseError(f"{where}: disclosure control refuses it", [str(error)]) from None
@@ -163,20 +178,6 @@ def table_observations(
         *AUDIT_COLUMNS,
         CONFIDENTIAL_VALUE,
     ).sort(["FREQ", *dims, "TIME_PERIOD"])
-
-
-def _every_cell(frame: pl.DataFrame, codes: dict[str, tuple[str, ...]]) -> pl.DataFrame:
-    """An earlier package's table over every combination of codes: a cell it left out was 0
-    (packages leave zero cells out), and so known to everyone."""
-    columns = [
-        pl.DataFrame({c: list(values)}, schema={c: pl.String}) for c, values in codes.items()
-    ]
-    grid = columns[0]
-    for column in columns[1:]:
-        grid = grid.join(column, how="cross")
-    return grid.join(frame, on=list(codes), how="left").with_columns(
-        pl.col(VALUE).fill_null(0), pl.col(STATUS).fill_null(FREE)
-    )
 
 
 def labelled_table(
