@@ -195,6 +195,15 @@ def _partner_members(
     """Each package's table of the month over the same codes (those of any package, and those
     links name), zero cells filled in."""
     concepts = [BREAKDOWNS[b.column].concept for b in table.table.breakdowns]
+    for vintage, frame in frames:
+        if (
+            not set(concepts) <= set(frame.columns)
+            or frame.select(concepts).null_count().sum_horizontal().item()
+        ):
+            raise ValueError(
+                f"{table.table.dataflow_id} {month} package {vintage} was made with other "
+                f"breakdowns than today's {', '.join(concepts)}: it cannot be read"
+            )
     codes = {c: set().union(*(set(frame[c]) for _, frame in frames)) for c in concepts}
     for concept, extra in link_codes(table.table, settings).items():
         codes[concept] |= extra
@@ -242,8 +251,8 @@ def _links(members: list[_Member], settings: StructureSettings) -> list[Link]:
 
 def _month_in_year(year: str, tables: list[tuple[_Member, PersonsOfAGroup]]) -> list[Link]:
     """The year's count of a group and sex >= each package's persons of that sex in the
-    month, and >= the sum over the newest package of each table, when the tables of the
-    group are of different citizenships."""
+    month, and >= the sum over any package of each table, when the tables of the group are
+    of different citizenships (`protect` keeps the sums that hold on the true values)."""
 
     def year_cell(group: str, sex: str) -> Cell:
         return Cell.of(year, ICCS=codelists.TOTAL, SEX=sex, AGE=codelists.TOTAL, CITIZEN=group)
@@ -253,26 +262,20 @@ def _month_in_year(year: str, tables: list[tuple[_Member, PersonsOfAGroup]]) -> 
         for member, grouped in tables
         for sex, codes in grouped.by_sex.items()
     ]
-    newest: dict[str, tuple[_Member, PersonsOfAGroup]] = {}
-    for member, grouped in tables:  # the table being protected is the newest of its own
-        held = newest.get(member.kind)
-        if (
-            held is None
-            or member.name == CURRENT
-            or (held[0].name != CURRENT and member.vintage > held[0].vintage)
-        ):
-            newest[member.kind] = (member, grouped)
-    by_group: dict[str, list[tuple[_Member, PersonsOfAGroup]]] = {}
-    for member, grouped in newest.values():
-        by_group.setdefault(grouped.group, []).append((member, grouped))
-    for group, together in by_group.items():
-        citizenships = [grouped.citizenships for _, grouped in together]
-        if len(together) < 2 or sum(map(len, citizenships)) != len(
+    by_group: dict[str, dict[str, list[tuple[_Member, PersonsOfAGroup]]]] = {}
+    for member, grouped in tables:
+        by_group.setdefault(grouped.group, {}).setdefault(member.kind, []).append((member, grouped))
+    for group, packages in by_group.items():
+        citizenships = [vintages[0][1].citizenships for vintages in packages.values()]
+        if len(packages) < 2 or sum(map(len, citizenships)) != len(
             frozenset().union(*citizenships)
         ):
             continue  # one table (linked above) or tables of overlapping citizenships
-        sexes = set.intersection(*(set(grouped.by_sex) for _, grouped in together))
-        for sex in sorted(sexes):
-            parts = tuple(Cell(member.name, grouped.by_sex[sex]) for member, grouped in together)
-            links.append(Link((year_cell(group, sex),), parts, exact=False))
+        for together in itertools.product(*packages.values()):  # a package of each table
+            sexes = set.intersection(*(set(grouped.by_sex) for _, grouped in together))
+            for sex in sorted(sexes):
+                parts = tuple(
+                    Cell(member.name, grouped.by_sex[sex]) for member, grouped in together
+                )
+                links.append(Link((year_cell(group, sex),), parts, exact=False))
     return links

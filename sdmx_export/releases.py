@@ -197,22 +197,28 @@ def mart_observations(
     published = [
         frame for _, _, frame in vintages_as_protected(con, dataflow_id, str(year), layout)
     ]
-    linked, links = population.linked_publications(
-        con,
-        year,
-        kind=dataflow_id,
-        period=str(year),
-        dimensions=datasets.PERSON_DIMENSIONS[dataflow_id](settings),
-        earlier=len(published),
-        settings=settings,
-    )
     try:
+        linked, links = population.linked_publications(
+            con,
+            year,
+            kind=dataflow_id,
+            period=str(year),
+            dimensions=datasets.PERSON_DIMENSIONS[dataflow_id](settings),
+            earlier=len(published),
+            settings=settings,
+        )
         return source.observations(
             mart, settings, obs_status=obs_status, published=published, linked=linked, links=links
         )
     except ProtectionError as error:
         raise ReleaseError(
             f"{dataflow_id} {year}: disclosure control refuses it", [str(error)]
+        ) from None
+    except ValueError as error:  # a table published before that today's structures cannot read
+        raise ReleaseError(
+            f"{dataflow_id} {year}: disclosure control cannot read what is published of the "
+            "same persons",
+            [str(error)],
         ) from None
 
 

@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 from scipy.optimize import linprog
 
+from sdmx_export import population
 from sdmx_export.codelists import AGE, CITIZEN, SEX
 from sdmx_export.datasets import (
     crim_just_dimensions,
@@ -38,6 +39,8 @@ from sdmx_export.disclosure import (
     public_values,
 )
 from sdmx_export.linked_tables import crim_just_area_links
+from sdmx_export.partners.breakdowns import table_dimensions as partner_dimensions
+from sdmx_export.partners.config import load_partners
 from sdmx_export.settings import Requirement, StructureSettings
 from sdmx_export.structures import build_structures
 from sdmx_export.validation import read_back, validate_sdmx_file
@@ -616,3 +619,61 @@ def test_crim_just_and_ej_xb_conv_withstand_an_independent_audit_together():
     }
     for key, (low, high) in intruder.intervals(table="EJ_XB_CONV").items():
         assert low - 1e-6 <= recorded[key][0] <= recorded[key][1] <= high + 1e-6, key
+
+
+def test_a_year_is_protected_with_every_package_of_its_months():
+    """March: 1 Latvian and 2 Estonian women, hidden in package 1 of each partner; Estonia's
+    are then moved to May (package 2 of March has nobody). The year has 4 EU women, 6 men.
+    The intruder adds the year's women >= Latvia's package 1 + Estonia's package 1 (true:
+    the same three women): the year protected with the packages and every such sum linked
+    leaves no hidden woman narrower than required."""
+    settings = StructureSettings()
+    partners = load_partners(settings=settings)
+    tables = {code: next(t for t in partners[code].tables
+                         if t.source == "persons_convicted_by_citizenship")
+              for code in ("LV", "EE")}  # fmt: skip
+    codes = {"ICCS": ("ICCS02", "TOTAL"), "SEX": ("F", "M", "T"), "AGE": ("TOTAL",)}
+    dimensions = tuple(partner_dimensions(tables["LV"].breakdowns, codes, settings))
+
+    def package(women: int) -> pl.DataFrame:
+        rows = [(iccs, sex, "TOTAL", n) for iccs in ("ICCS02", "TOTAL")
+                for sex, n in (("F", women), ("M", 0), ("T", women))]  # fmt: skip
+        table = pl.DataFrame(rows, schema=["ICCS", "SEX", "AGE", "n"], orient="row")
+        return protect(table, list(dimensions), value="n")
+
+    packages = {}
+    deliveries = [("LV", "2022-03", 1, 1), ("EE", "2022-03", 1, 2), ("EE", "2022-03", 2, 0),
+                  ("EE", "2022-05", 1, 2)]  # fmt: skip
+    for code, month, number, women in deliveries:
+        table = tables[code]
+        name = f"{code} {month} package {number}"
+        member = population._Member(table.dataflow_id, month, number, name, dimensions,
+                                    population.persons_of_a_group(table, settings))  # fmt: skip
+        packages[name] = (member, package(women))
+    year_dimensions = [
+        Dimension("ICCS", ("TOTAL",)),
+        Dimension.from_code_list("SEX", SEX),
+        Dimension("AGE", ("TOTAL",)),
+        Dimension("CITIZEN", ("EU27_2020_FOR",)),
+    ]
+    year = pl.DataFrame([("TOTAL", sex, "TOTAL", "EU27_2020_FOR", n)
+                         for sex, n in (("T", 10), ("M", 6), ("F", 4))],
+                        schema=["ICCS", "SEX", "AGE", "CITIZEN", "n"], orient="row")  # fmt: skip
+    members = [population._Member("CRIM_JUST", "2022", 1, CURRENT, tuple(year_dimensions))]
+    members += [member for member, _ in packages.values()]
+    protected = protect(
+        year,
+        year_dimensions,
+        value="n",
+        linked=[Publication(m.name, frame, dimensions, "n") for m, frame in packages.values()],
+        links=population._links(members, settings),
+    )
+    intruder = Intruder()
+    intruder.publish("year", protected, year_dimensions, "n")
+    for name, (_, frame) in packages.items():
+        intruder.publish(name, frame, list(dimensions), "n")
+    women = ("TOTAL", "F", "TOTAL")
+    intruder.link([("year", ("TOTAL", "F", "TOTAL", "EU27_2020_FOR"))],
+                  [("LV 2022-03 package 1", women), ("EE 2022-03 package 1", women)],
+                  exact=False)  # fmt: skip
+    assert intruder.unprotected() == []

@@ -139,8 +139,10 @@ def table_observations(
             for c in concepts
         }
         dimensions = table_dimensions(table.breakdowns, codes, settings)
-        others, links = linked(dimensions=dimensions, earlier=len(earlier)) if linked else ([], [])
         try:
+            others, links = (
+                linked(dimensions=dimensions, earlier=len(earlier)) if linked else ([], [])
+            )
             protected = protect(
                 rolled,
                 dimensions,
@@ -152,6 +154,11 @@ def table_observations(
             )
         except ProtectionError as error:
             raise ReleaseError(f"{where}: disclosure control refuses it", [str(error)]) from None
+        except ValueError as error:  # a package made before that today's tables cannot read
+            raise ReleaseError(
+                f"{where}: disclosure control cannot read what is published of the same persons",
+                [str(error)],
+            ) from None
         rolled = (
             public_values(protected, value=VALUE)
             .with_columns(
