@@ -43,7 +43,8 @@ Secondary suppression:
 3. Audit. For every cell that fails its requirement, a repair: the smallest-cost deviation
    d of the cells' values that keeps every relation true, keeps every suppressed cell >= 1
    (unpublished ones >= 0), changes no published zero and no locked cell, and moves the
-   failing cell up by what it lacks (upper must reach lower + span). Cost per unit of
+   failing cell up by what it lacks (upper must reach lower + span); a secondary cell that
+   cannot move up (a published table caps it) may move down instead. Cost per unit of
    deviation of a published cell: 1 + ln(value), so small cells and few cells are chosen.
    Every published cell the deviation moves is suppressed: the deviated values are then a
    solution the intruder cannot exclude, so the failing cell's upper bound reaches its
@@ -584,9 +585,10 @@ class _State:
 def _lock_what_is_known(state: _State) -> None:
     """Cells of the new table that what is already published determines (an area of
     EJ_XB_CONV that is the sum of published CRIM_JUST cells; a total less its published
-    parts) stay published: suppressing them hides nothing, and no suppression could widen
-    them. Found along exact relations, to a fixed point."""
-    known = (~state.hidden & state.locked).copy()
+    parts; zeros, which are never suppressed) stay published: suppressing them hides
+    nothing, and no suppression could widen them. Found along exact relations, to a fixed
+    point."""
+    known = (~state.hidden & state.locked) | ((state.values == 0) & ~state.unpublished)
     exact = state.members[state.exact]
     while True:
         open_cells = ~known[exact]
@@ -640,9 +642,13 @@ def _secure(state: _State, requirement: Requirement) -> dict[int, tuple[float, f
         if not failing:
             return bounds
         for cell, needed in failing:
+            low, high = bounds[cell]
             added = _repair(state, {cell: needed})
+            if added is None and state.status[cell] != PRIMARY:
+                # A secondary cell capped from above (by a published table) can widen down.
+                down = state.values[cell] - (high - requirement.secondary_span)
+                added = _repair(state, {cell: -down})
             if added is None:
-                low, high = bounds[cell]
                 raise ProtectionError(
                     f"the suppressed cell {state.describe(cell)} cannot be protected "
                     f"({requirement.describe()}): no further suppression widens its "
@@ -804,18 +810,19 @@ def _cheapest_deviation(
     state: _State, reach: np.ndarray, failing: dict[int, float]
 ) -> np.ndarray | None:
     """The LP of a repair over the cells in `reach` (cells outside do not move): columns
-    are each movable cell's deviation up and down; published cells pay per unit."""
+    are each movable cell's deviation up and down; published cells pay per unit; a failing
+    cell moves up by what `failing` says it needs (down, when negative)."""
     values = state.values
     hidden = state.hidden
     movable = reach[hidden[reach] | ((values[reach] > 0) & ~state.locked[reach])]
-    is_failing = np.isin(movable, list(failing))
     needed = np.array([failing.get(int(c), 0.0) for c in movable])
     floor = np.where(hidden[movable], state.lower_bounds(movable), 1.0)
     price = np.where(hidden[movable], 0.0, 1.0 + np.log(np.maximum(values[movable], 1)))
     cost = np.repeat(price, 2)
-    col_lower = np.stack([needed, np.zeros(movable.size)], axis=1).ravel()
-    down = np.where(is_failing, 0.0, values[movable] - floor)
-    col_upper = np.stack([np.full(movable.size, highspy.kHighsInf), down], axis=1).ravel()
+    col_lower = np.stack([np.maximum(needed, 0.0), np.maximum(-needed, 0.0)], axis=1).ravel()
+    up = np.where(needed < 0, 0.0, highspy.kHighsInf)
+    down = np.where(needed > 0, 0.0, values[movable] - floor)
+    col_upper = np.stack([up, down], axis=1).ravel()
     column_of = np.full(values.size, -1, dtype=np.int64)
     column_of[movable] = np.arange(movable.size)
     relations = state.relations_touching(movable)
