@@ -287,7 +287,8 @@ def person_release_cells(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
     from sdmx_export import datasets
     from sdmx_export.disclosure import AUDIT_COLUMNS
     from sdmx_export.layout import DsdLayout
-    from sdmx_export.releases import STATUSES, observations_from_cells, release_cells
+    from sdmx_export.releases import STATUSES, release_cells
+    from sdmx_export.stored_cells import observations_from_cells
     from sdmx_export.structures import build_structures, dataflow
 
     structures = build_structures()
