@@ -162,6 +162,8 @@ def lv_config() -> str:
          "tables[0].breakdowns[0]: levels must run from the section down"),
         ("    disclosure_control: true", "    disclosure_control: maybe",
          "tables[2].disclosure_control: must be true or false"),
+        ("    disclosure_control: true", "    disclosure_control: false",
+         "tables[2].disclosure_control: must be true: the table counts persons"),
         ("partner: LV", "partner: LV\nrecipient: someone", "recipient: unknown key"),
         ("country: LV", "country: LT", "country: LT is the sending country itself"),
         ("tables:", "tables: [\n", "not valid YAML"),

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from sdmx_export.code_labels import LANGUAGES
+from sdmx_export.datasets import PERSONS
 from sdmx_export.partners.breakdowns import BREAKDOWNS, Breakdown, country_codes
 from sdmx_export.partners.catalogue import MONTH_COLUMN, mart_catalogue
 from sdmx_export.partners.delivery import ADAPTERS
@@ -253,6 +254,12 @@ class _Checker:
         if not isinstance(disclosure, bool):
             self.problem(
                 f"{where}.disclosure_control", f"must be true or false, not {disclosure!r}"
+            )
+        elif measure == PERSONS and not disclosure:
+            self.problem(
+                f"{where}.disclosure_control",
+                "must be true: the table counts persons, and every published count of "
+                "persons goes through disclosure control",
             )
         breakdowns = self.breakdowns(
             f"{where}.breakdowns", value.get("breakdowns"), source, columns, disclosure is True
