@@ -14,12 +14,14 @@ embargo; EJ_XB_CONV 2023 is out of embargo.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -325,11 +327,22 @@ def build_warehouse(home: Path) -> Path:
 
 
 def build_warehouse_isolated(home: Path) -> Path:
-    """`build_warehouse` in a child process. dbt-duckdb run in process keeps the warehouse
+    """`build_warehouse` in a child process, once per test session, copied into `home` (each
+    module then changes only its own copy). dbt-duckdb run in process keeps the warehouse
     file open for the rest of the process, and DuckDB then refuses to ATTACH it again in
     that process, which is what publication does; a pipeline runs dbt in its own process."""
-    subprocess.run([sys.executable, __file__, str(home)], check=True, cwd=Path(__file__).parent)
+    global _BUILT
+    if _BUILT is None:
+        built = Path(tempfile.mkdtemp(prefix="crimestat-fixture-")) / "home"
+        atexit.register(shutil.rmtree, built.parent, ignore_errors=True)
+        subprocess.run([sys.executable, __file__, str(built)], check=True,
+                       cwd=Path(__file__).parent)  # fmt: skip
+        _BUILT = built
+    shutil.copytree(_BUILT, home, dirs_exist_ok=True)
     return home / "warehouse.duckdb"
+
+
+_BUILT: Path | None = None  # the session's fixture home, built by the first module asking
 
 
 def build_warehouse_before_releases(home: Path) -> Path:

@@ -303,14 +303,16 @@ def test_no_value_of_a_suppressed_release_cell_reaches_the_public_face(
                                      exports_dir=home / "exports")  # fmt: skip
 
     def holding(snapshot: Path, tables: str = "true") -> set[str]:
-        columns = query(snapshot, "select schema_name, table_name, column_name "
-                        f"from duckdb_columns() where {tables}")  # fmt: skip
-        return {
-            f"{schema}.{table}.{column}"
-            for schema, table, column in columns
-            if query(snapshot, f'select count(*) from "{schema}"."{table}" '
-                     f"where \"{column}\"::varchar like '%{str(SENTINEL)[:9]}%'") != [(0,)]
-        }  # fmt: skip
+        with contextlib.closing(duckdb.connect(str(snapshot), read_only=True)) as con:
+            columns = con.execute("select schema_name, table_name, column_name "
+                                  f"from duckdb_columns() where {tables}").fetchall()  # fmt: skip
+            return {
+                f"{schema}.{table}.{column}"
+                for schema, table, column in columns
+                if con.execute(f'select count(*) from "{schema}"."{table}" where '
+                               f"\"{column}\"::varchar like '%{str(SENTINEL)[:9]}%'"
+                               ).fetchall() != [(0,)]
+            }  # fmt: skip
 
     assert holding(public) == set()
     assert holding(internal, "schema_name = 'public'") == set()
