@@ -540,6 +540,26 @@ def test_asset_delivers_packages_and_is_refused_by_the_gate(crimestat_home: Path
     assert len(list(outbox.iterdir())) == 3
 
 
+def convict(home: Path, month: str, prefix: str, people: list[tuple[str, str, str, int]]) -> None:
+    """One final conviction of the month per (citizenship, sex, national code, age), loaded
+    as a convictions file of the month, and the persons marts rebuilt."""
+    RawWriter(home).convictions([
+        {"conviction_id": f"{prefix}{i}", "version": 1, "written_at": f"{month}-10 10:00:00",
+         "person_key": f"P{prefix}{i}", "sex": sex, "age_at_judgment": age,
+         "citizenship": citizenship, "final_at": f"{month}-09", "sanction": "fine",
+         "fine_eur": 300, "ecris_member_state": None, "offences": [(code, False, True)]}
+        for i, (citizenship, sex, code, age) in enumerate(people)
+    ])  # fmt: skip
+    with connect(home) as con:
+        con.execute(
+            "insert into raw.file_loads values ('convictions', ?, ?, 'sha', 0, 0, 0, "
+            "timestamp '2024-06-01 00:00:00')",
+            [month, f"convictions/{prefix}.jsonl.gz"],
+        )
+    run = run_dbt(home, "build", "--select", "+persons_convicted_by_citizenship +persons_convicted")
+    assert run.success, run.failed_nodes()
+
+
 def test_a_second_package_of_a_month_cannot_be_differenced_from_the_first(home: Path) -> None:
     """Package 1 of a month suppresses its small cells; a late conviction of the same month
     makes package 2. Protected alone, package 2 could publish a cell package 1 hid (or hide
@@ -551,22 +571,8 @@ def test_a_second_package_of_a_month_cannot_be_differenced_from_the_first(home: 
               ("M", 50, "BK182", 6), ("M", 30, "BK178-1", 5), ("M", 40, "BK178-1", 6),
               ("F", 30, "BK178-1", 4), ("F", 40, "BK178-1", 5), ("F", 30, "BK182", 4),
               ("F", 50, "BK182", 4)]  # fmt: skip
-    people = [(sex, age, code) for sex, age, code, n in groups for _ in range(n)]
-    RawWriter(home).convictions([
-        {"conviction_id": f"D{i}", "version": 1, "written_at": f"{month}-10 10:00:00",
-         "person_key": f"PD{i}", "sex": sex, "age_at_judgment": age, "citizenship": "LV",
-         "final_at": f"{month}-09", "sanction": "fine", "fine_eur": 300,
-         "ecris_member_state": None, "offences": [(code, False, True)]}
-        for i, (sex, age, code) in enumerate(people)
-    ])  # fmt: skip
-    with connect(home) as con:
-        con.execute(
-            "insert into raw.file_loads values ('convictions', ?, 'convictions/x.jsonl.gz', "
-            "'sha', 0, 0, 0, timestamp '2024-06-01 00:00:00')",
-            [month],
-        )
-    run = run_dbt(home, "build", "--select", "+persons_convicted_by_citizenship +persons_convicted")
-    assert run.success, run.failed_nodes()
+    convict(home, month, "D", [("LV", sex, code, age) for sex, age, code, n in groups
+                               for _ in range(n)])  # fmt: skip
     first = package(home, "LV", month)
 
     RawWriter(home).convictions([
@@ -616,21 +622,7 @@ def test_the_year_is_protected_with_the_partners_months(home: Path) -> None:
     people = ([("LV", "M", "BK182", 40)] * 6 + [("LV", "F", "BK178-1", 30)] * 2
               + [("EE", "M", "BK182", 40)] * 5 + [("EE", "F", "BK178-1", 30)]
               + [("LT", "M", "BK182", 40)] * 20 + [("LT", "F", "BK178-1", 30)] * 10)  # fmt: skip
-    RawWriter(home).convictions([
-        {"conviction_id": f"Y{i}", "version": 1, "written_at": f"{month}-10 10:00:00",
-         "person_key": f"PY{i}", "sex": sex, "age_at_judgment": age,
-         "citizenship": citizenship, "final_at": f"{month}-09", "sanction": "fine",
-         "fine_eur": 300, "ecris_member_state": None, "offences": [(code, False, True)]}
-        for i, (citizenship, sex, code, age) in enumerate(people)
-    ])  # fmt: skip
-    with connect(home) as con:
-        con.execute(
-            "insert into raw.file_loads values ('convictions', ?, 'convictions/y.jsonl.gz', "
-            "'sha', 0, 0, 0, timestamp '2024-06-01 00:00:00')",
-            [month],
-        )
-    run = run_dbt(home, "build", "--select", "+persons_convicted_by_citizenship +persons_convicted")
-    assert run.success, run.failed_nodes()
+    convict(home, month, "Y", people)
     for partner in ("LV", "EE"):
         outcome = package(home, partner, month)
         table = f"persons_convicted_{partner.lower()}_citizens.csv"
