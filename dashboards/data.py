@@ -18,12 +18,11 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from core.vocabulary import TOTAL, UNMAPPED
 from dashboards import face
 from dashboards.public import DOMESTIC, ECRIS
 from dashboards.serving import current_snapshot
 
-UNMAPPED = "UNMAPPED"
-TOTAL = "TOTAL"
 # The breakdown whose TOTAL is an origin's headline (dashboards.public.breakdowns): every
 # person convicted at home (CRIM_JUST, the same cell as every other breakdown's total there);
 # persons convicted of serious cross-border crime received through ECRIS (EJ_XB_CONV).

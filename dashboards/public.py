@@ -41,6 +41,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from core.vocabulary import DATAFLOWS_OF_PERSONS, TOTAL
 from sdmx_export import codelists
 from sdmx_export.disclosure import FREE, PUBLIC_SUPPRESSED
 from sdmx_export.layout import DsdLayout
@@ -48,9 +49,8 @@ from sdmx_export.settings import StructureSettings
 from sdmx_export.stored_cells import observations_from_cells, stored_cells
 from sdmx_export.structures import build_structures, dataflow
 
-TOTAL = codelists.TOTAL
 DOMESTIC, ECRIS = "DOM", "ECRIS"  # origins: the codes of CL_ECRIS
-CRIM_JUST, EJ_XB_CONV = "CRIM_JUST", "EJ_XB_CONV"
+CRIM_JUST, EJ_XB_CONV = DATAFLOWS_OF_PERSONS
 SERVING_TABLE = "serving.persons_convicted_breakdowns"
 PUBLIC_TABLE = "public.persons_convicted_breakdowns"
 SCHEMA = {

@@ -13,17 +13,17 @@ from __future__ import annotations
 from great_expectations.expectations import Expectation
 from great_expectations.expectations.row_conditions import Column
 
+from core.vocabulary import CITIZEN_GROUPS, TOTAL, UNMAPPED
 from ingestion import contracts as c
 from quality import expect, frames
 from quality.definitions import WARNING, FrameCheck, Suite
-from quality.frames import TOTAL, UNMAPPED, YOY_MAX_CHANGE
+from quality.frames import YOY_MAX_CHANGE
 from quality.references import STATISTICS_OLDEST, References
 
 AGE_GROUPS = {
     "Y14-17": "Y_LT18", "Y18-24": "Y_GE18", "Y25-34": "Y_GE18", "Y35-44": "Y_GE18",
     "Y45-54": "Y_GE18", "Y55-64": "Y_GE18", "Y_GE65": "Y_GE18", "UNK": "UNK",
 }  # fmt: skip
-CITIZEN_GROUPS = ("NAT", "EU27_2020_FOR", "NEU27_2020_FOR", "STLS", "UNK")
 UNKNOWN_CITIZENSHIP = "UNK"  # persons_convicted_by_citizenship: citizenship not recorded
 # A published rate may differ from offences * 100000 / population by its rounding only.
 RATE_TOLERANCE = 0.01

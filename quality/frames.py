@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from core.vocabulary import TOTAL, UNMAPPED
 from ingestion.contracts import (
     CONVICTION_OFFENCES,
     CONVICTION_VERSIONS,
@@ -25,8 +26,6 @@ from quality.definitions import FrameQuery
 from quality.references import References
 
 MARTS = "marts"
-UNMAPPED = "UNMAPPED"
-TOTAL = "TOTAL"
 # Year-on-year plausibility: cells of at least this many cases may change by this share at most.
 YOY_MIN_CASES = 20
 YOY_MAX_CHANGE = 0.5

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.vocabulary import TOTAL
 from sdmx_export.crime_areas import CRIME_AREAS
 from sdmx_export.reference import CodeSpec, geo_codes, iccs_codes, status_codes
 from sdmx_export.settings import StructureSettings
-
-TOTAL = "TOTAL"
 
 # The ICCS codes below section level that Eurostat's crim_off_cat publishes (mart form);
 # with the 11 sections and TOTAL they make CL_ICCS.

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from core.vocabulary import PERSONS, UNMAPPED
 from sdmx_export import codelists
 from sdmx_export.crime_areas import area_by_iccs
 from sdmx_export.disclosure import (
@@ -52,8 +53,6 @@ from sdmx_export.linked_tables import CRIM_JUST, EJ_XB_CONV
 from sdmx_export.reference import iccs_codes
 from sdmx_export.settings import StructureSettings
 
-UNMAPPED = "UNMAPPED"
-PERSONS = "persons"
 CRIM_JUST_KEY = ["FREQ", "LEG_STAT", "ICCS", "SEX", "AGE", "CITIZEN", "UNIT", "GEO"]
 EJ_XB_CONV_KEY = ["FREQ", "XB_CRIME", "CITIZEN", "ECRIS", "UNIT", "GEO"]
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.vocabulary import DATAFLOWS_OF_PERSONS
 from sdmx_export import codelists
 from sdmx_export.crime_areas import CRIME_AREAS
 from sdmx_export.disclosure import Cell, Dimension, Link
 from sdmx_export.reference import iccs_codes
 from sdmx_export.settings import StructureSettings
 
-CRIM_JUST = "CRIM_JUST"
-EJ_XB_CONV = "EJ_XB_CONV"
+CRIM_JUST, EJ_XB_CONV = DATAFLOWS_OF_PERSONS
 DOMESTIC = "DOM"
 
 

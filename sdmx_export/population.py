@@ -30,8 +30,9 @@ from functools import cache
 import duckdb
 import polars as pl
 
+from core.vocabulary import PERSONS
 from sdmx_export import codelists
-from sdmx_export.datasets import PERSON_DIMENSIONS, PERSONS
+from sdmx_export.datasets import PERSON_DIMENSIONS
 from sdmx_export.disclosure import CURRENT, Cell, Dimension, Link, Publication, earlier_vintage
 from sdmx_export.layout import DsdLayout
 from sdmx_export.linked_tables import CRIM_JUST, EJ_XB_CONV, crim_just_area_links, identity_links

@@ -16,8 +16,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from core.vocabulary import TOTAL
 from dashboards import data
-from dashboards.public import DOMESTIC, ECRIS, TOTAL
+from dashboards.public import DOMESTIC, ECRIS
 from dashboards.ui import bar_chart, label, public_mode, snapshot, t, table, year_picker
 
 BREAKDOWNS = {

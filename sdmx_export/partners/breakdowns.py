@@ -25,11 +25,12 @@ from functools import cache
 
 import polars as pl
 
+from core.vocabulary import TOTAL, UNMAPPED
 from ingestion import contracts
 from sdmx_export import codelists
 from sdmx_export.code_labels import CODE_LABELS
-from sdmx_export.codelists import TOTAL, CodeListSpec
-from sdmx_export.datasets import UNMAPPED, ancestors
+from sdmx_export.codelists import CodeListSpec
+from sdmx_export.datasets import ancestors
 from sdmx_export.disclosure import FREE, STATUS, Dimension, Relation
 from sdmx_export.reference import CodeSpec, iccs_codes
 from sdmx_export.settings import StructureSettings

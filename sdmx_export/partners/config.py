@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
+from core.vocabulary import PERSONS
 from sdmx_export.code_labels import LANGUAGES
-from sdmx_export.datasets import PERSONS
 from sdmx_export.partners.breakdowns import BREAKDOWNS, Breakdown, country_codes
 from sdmx_export.partners.catalogue import MONTH_COLUMN, mart_catalogue
 from sdmx_export.partners.delivery import ADAPTERS
