@@ -642,17 +642,19 @@ def _secure(state: _State, requirement: Requirement) -> dict[int, tuple[float, f
         if not failing:
             return bounds
         for cell, needed in failing:
-            low, high = bounds[cell]
+            high = bounds[cell][1]
             added = _repair(state, {cell: needed})
             if added is None and state.status[cell] != PRIMARY:
                 # A secondary cell capped from above (by a published table) can widen down.
                 down = state.values[cell] - (high - requirement.secondary_span)
                 added = _repair(state, {cell: -down})
             if added is None:
+                # The interval is left out: it can be the cell's confidential value, and
+                # this message reaches logs, run metadata and alert e-mails.
                 raise ProtectionError(
                     f"the suppressed cell {state.describe(cell)} cannot be protected "
-                    f"({requirement.describe()}): no further suppression widens its "
-                    f"interval [{low:g}, {high:g}]"
+                    f"({requirement.describe()}): no further suppression widens its interval "
+                    "enough"
                 )
             state.suppress(added)
 

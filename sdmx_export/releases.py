@@ -214,11 +214,9 @@ def mart_observations(
         raise ReleaseError(
             f"{dataflow_id} {year}: disclosure control refuses it", [str(error)]
         ) from None
-    except ValueError as error:  # a table published before that today's structures cannot read
+    except ValueError as error:  # a mart or a published table the structures cannot place
         raise ReleaseError(
-            f"{dataflow_id} {year}: disclosure control cannot read what is published of the "
-            "same persons",
-            [str(error)],
+            f"{dataflow_id} {year}: disclosure control cannot be done", [str(error)]
         ) from None
 
 

@@ -596,8 +596,8 @@ def test_public_deliveries_carry_flags_but_no_confidential_value(tmp_path):
 def test_crim_just_and_ej_xb_conv_withstand_an_independent_audit_together():
     """A year made from generated convictions, delivered to Eurostat (CRIM_JUST: true values,
     C/D) and then to Eurojust (EJ_XB_CONV, protected with CRIM_JUST linked; the data make
-    some EJ_XB_CONV cells known from CRIM_JUST and zeros, and cap others from above, which
-    the first version of the linked protection refused), audited by scipy
+    some EJ_XB_CONV cells known from CRIM_JUST and zeros, and cap others from above, so a
+    secondary cell can only widen downwards), audited by scipy
     over every relation of the code lists (ICCS sub-codes as inequalities, UNMAPPED an
     unknown >= 0) and the crime areas' links to ICCS codes: none of EJ_XB_CONV's suppressed
     cells and none of 40 of CRIM_JUST's, drawn at random, can be narrowed, and the intervals

@@ -154,10 +154,9 @@ def table_observations(
             )
         except ProtectionError as error:
             raise ReleaseError(f"{where}: disclosure control refuses it", [str(error)]) from None
-        except ValueError as error:  # a package made before that today's tables cannot read
+        except ValueError as error:  # a table published before that today's cannot place
             raise ReleaseError(
-                f"{where}: disclosure control cannot read what is published of the same persons",
-                [str(error)],
+                f"{where}: disclosure control cannot be done", [str(error)]
             ) from None
         rolled = (
             public_values(protected, value=VALUE)
