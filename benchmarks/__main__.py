@@ -33,7 +33,7 @@ from benchmarks.landing_cache import cached_registers, link_months, span_months
 from benchmarks.measuring import RESULTS, write_report
 from benchmarks.process_tree import measure
 from benchmarks.report import environment, markdown
-from crimestat.settings import claim_demo_home
+from core.settings import claim_demo_home
 
 DATAFLOWS = ("CRIM_OFF_CAT", "CRIM_JUST", "EJ_XB_CONV")
 CRIMESTAT = [sys.executable, "-m", "crimestat.cli"]

@@ -35,7 +35,7 @@ sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "tests"))
 
 from benchmarks.measuring import RESULTS, machine, peak_rss_mb, write_report  # noqa: E402
-from crimestat.settings import load_settings  # noqa: E402
+from core.settings import load_settings  # noqa: E402
 
 RESULT_FILE = RESULTS / "database_pull.json"
 START = "2021-01"
@@ -131,7 +131,7 @@ def main() -> None:
 
     from postgres_server import running_postgres
 
-    from ingestion.synthetic import generate_registers
+    from synthetic import generate_registers
 
     scale = round(arguments.versions / VERSIONS_PER_SCALE_YEAR, 2)
     with tempfile.TemporaryDirectory() as directory, running_postgres() as server:

@@ -12,9 +12,9 @@ import json
 import os
 from pathlib import Path
 
-from ingestion.contracts import REGISTERS
-from ingestion.synthetic import generate_registers
-from ingestion.synthetic.timeline import month_span
+from core.contracts import REGISTERS
+from synthetic import generate_registers
+from synthetic.timeline import month_span
 
 CACHE = Path(__file__).resolve().parent / "cache"
 DONE = "generation.json"

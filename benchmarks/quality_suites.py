@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from crimestat.settings import PROJECT_ROOT, load_settings
-from ingestion.warehouse import ensure_raw_schema
+from core.settings import PROJECT_ROOT, load_settings
+from core.warehouse import ensure_raw_schema
 from quality.references import load_references
 from quality.runner import run_suite
 from quality.suites import SUITES

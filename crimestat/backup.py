@@ -37,6 +37,8 @@ from pathlib import Path
 import duckdb
 from tqdm import tqdm
 
+from core.settings import PROJECT_ROOT, Settings
+from core.warehouse import LOCK_WAIT_SECONDS, warehouse_connection
 from crimestat.backup_manifest import (
     HOME_ENTRIES,
     OWNER_ONLY_DIRECTORY,
@@ -50,8 +52,6 @@ from crimestat.backup_manifest import (
     progress_bar,
     write_manifest,
 )
-from crimestat.settings import PROJECT_ROOT, Settings
-from ingestion.warehouse import LOCK_WAIT_SECONDS, warehouse_connection
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")

@@ -20,7 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from sdmx_export.atomic import write_atomically
+from core.files import write_atomically
 
 MANIFEST_NAME = "backup-manifest.json"
 FORMAT = "crimestat-backup"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crimestat.settings import (
+from core.settings import (
     DATABASE_URL_SCHEMES,
     DEMO_KEY_WARNING,
     DEMO_MARKER,
@@ -32,8 +32,8 @@ from crimestat.settings import (
 
 if TYPE_CHECKING:
     from crimestat.backup_manifest import Manifest as BackupManifest
-    from ingestion.synthetic import GenerationSummary
     from orchestration.runs import RunOutcome
+    from synthetic import GenerationSummary
 
 
 def _fail(message: str) -> None:
@@ -90,7 +90,7 @@ def main() -> None:
 def generate(out_dir: Path | None, database_url: str | None, start: str, months: int,
              scale: float, seed: int, defect_rate: float, broken_files: int) -> None:  # fmt: skip
     """Write synthetic registers (same arguments, same bytes), optionally into a database."""
-    from ingestion.synthetic import generate_registers
+    from synthetic import generate_registers
 
     if out_dir is None and database_url is None:
         _fail("name a landing directory with --out, or a database with --to-db URL")
@@ -130,7 +130,7 @@ def _generate(
     out_dir: Path, start: str, months: int, scale: float, seed: int, defect_rate: float,
     broken_files: int, generator: Callable[..., GenerationSummary],
 ) -> GenerationSummary:  # fmt: skip
-    from ingestion.contracts import MONTH_PATTERN
+    from core.contracts import MONTH_PATTERN
 
     if not MONTH_PATTERN.match(start):
         _fail(f"--start must look like YYYY-MM, got {start!r}")
@@ -193,10 +193,10 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
 
 
 def _run_lock(settings: Settings, command: str) -> contextlib.ExitStack:
-    """The home's run lock (crimestat.run_lock), held until the returned stack closes: a
+    """The home's run lock (core.run_lock), held until the returned stack closes: a
     second run waits, saying for whom, and gives up after CRIMESTAT_RUN_LOCK_WAIT_SECONDS
     naming the holder."""
-    from crimestat.run_lock import RunLockTimeout, run_lock
+    from core.run_lock import RunLockTimeout, run_lock
 
     stack = contextlib.ExitStack()
     try:
@@ -213,8 +213,8 @@ def _run_lock(settings: Settings, command: str) -> contextlib.ExitStack:
 def check() -> None:
     """Run every check on the current warehouse and print a table; exit 1 on a failed
     blocking (ERROR) check."""
-    from crimestat.checks import dbt_test_lines, reconciliation_lines, suite_lines
     from orchestration.dbt_assets import dbt_executable
+    from publication.checks import dbt_test_lines, reconciliation_lines, suite_lines
 
     settings = load_settings()
     if not settings.warehouse_path.exists():
@@ -275,7 +275,7 @@ def _publication_gate(settings: Settings, asset_key: list[str], con: object) -> 
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.001, 100))
 def demo(start: str, months: int, scale: float) -> None:
     """Synthetic registers into $CRIMESTAT_HOME/landing, every asset, then a summary."""
-    from ingestion.synthetic import generate_registers
+    from synthetic import generate_registers
 
     os.environ.setdefault("CRIMESTAT_DEMO", "1")
     try:
@@ -453,7 +453,7 @@ def _settings_with_warehouse() -> Settings:
 @click.option("--final", is_flag=True, help="A final release (OBS_STATUS A), not provisional.")
 def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> None:
     """Produce one SDMX delivery under $CRIMESTAT_HOME/exports (validated before it lands)."""
-    from sdmx_export.releases import ReleaseError, produce_release
+    from publication.releases import ReleaseError, produce_release
 
     settings = _settings_with_warehouse()
     try:
@@ -474,24 +474,24 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
 
 
 def _partner_codes() -> list[str]:
-    from sdmx_export.partners.config import partner_codes
+    from publication.partners.config import partner_codes
 
     return partner_codes()
 
 
 @main.command()
 @click.option("--partner", required=True, type=click.Choice(_partner_codes()),
-              help="Partner whose agreed tables to package (its sdmx_export/partners/config "
+              help="Partner whose agreed tables to package (its publication/partners/config "
                    "file).")  # fmt: skip
 @click.option("--month", required=True, help="Reference month, YYYY-MM.")
 def extracts(partner: str, month: str) -> None:
     """Package a partner's agreed tables for one month and deliver the package (a new
     numbered package only when the tables changed since the last one)."""
-    from ingestion.contracts import MONTH_PATTERN
-    from sdmx_export.partners.config import PartnerConfigError
-    from sdmx_export.partners.delivery import DeliveryError
-    from sdmx_export.partners.packages import deliver_package
-    from sdmx_export.releases import ReleaseError
+    from core.contracts import MONTH_PATTERN
+    from publication.partners.config import PartnerConfigError
+    from publication.partners.delivery import DeliveryError
+    from publication.partners.packages import deliver_package
+    from publication.releases import ReleaseError
 
     if not MONTH_PATTERN.match(month):
         _fail(f"--month must look like YYYY-MM, got {month!r}")

@@ -23,6 +23,8 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
+from core.settings import Settings
+from core.warehouse import warehouse_connection
 from crimestat.backup import table_row_counts
 from crimestat.backup_manifest import (
     HOME_ENTRIES,
@@ -37,8 +39,6 @@ from crimestat.backup_manifest import (
     progress_bar,
     read_manifest,
 )
-from crimestat.settings import Settings
-from ingestion.warehouse import warehouse_connection
 
 RELEASE_FILES = ("releases", "release_files")
 

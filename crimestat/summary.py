@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crimestat.settings import Settings
+from core.settings import Settings
 
 
 def _size(path: Path) -> str:

@@ -20,16 +20,16 @@ import streamlit as st
 
 from core.vocabulary import TOTAL, UNMAPPED
 from dashboards import face
-from dashboards.public import DOMESTIC, ECRIS
-from dashboards.serving import current_snapshot
+from publication.public import DOMESTIC, ECRIS
+from publication.serving import current_snapshot
 
-# The breakdown whose TOTAL is an origin's headline (dashboards.public.breakdowns): every
+# The breakdown whose TOTAL is an origin's headline (publication.public.breakdowns): every
 # person convicted at home (CRIM_JUST, the same cell as every other breakdown's total there);
 # persons convicted of serious cross-border crime received through ECRIS (EJ_XB_CONV).
 HEADLINE = {DOMESTIC: "iccs_section", ECRIS: "crime_area"}
 CUSTOMS_BREAKDOWNS = ("violation_type", "border_section", "procedure")
 # Dataflows of person counts: disclosure control records an audit for each of their releases
-# (sdmx_export.releases.SOURCES, disclosure_control; not imported here, a test compares).
+# (publication.releases.SOURCES, disclosure_control; not imported here, a test compares).
 AUDITED_DATASETS = ("CRIM_JUST", "EJ_XB_CONV")
 AUDIT_CELL_SCHEMA = {"series_key": pl.String, "time_period": pl.String, "primary": pl.Boolean,
                      "lower": pl.Float64, "upper": pl.Float64}  # fmt: skip

@@ -1,7 +1,7 @@
 """Which face the dashboards show, chosen once when the server starts (SPEC 10).
 
 The internal face (statisticians) reads `serving/` and offers everything. The public face
-reads only the public snapshot under `serving/public/` (dashboards.public_snapshot), which
+reads only the public snapshot under `serving/public/` (publication.public_snapshot), which
 holds nothing that may not be public; no widget of the app can change the face, since it
 comes from the server's environment: `crimestat dashboards --public` sets
 CRIMESTAT_DASHBOARDS_PUBLIC=1 for the Streamlit process, and a deployment may set the
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 
 PUBLIC_SETTING = "CRIMESTAT_DASHBOARDS_PUBLIC"
 PUBLIC_DIR = "public"

@@ -2,12 +2,12 @@
 
 One dictionary per language, the same keys in both (a test checks it), so a page asks for a
 key and never holds a sentence of its own. The labels of codes (sex, age groups, sanctions,
-border sections, ...) are shared with the partner extracts: sdmx_export.code_labels.
+border sections, ...) are shared with the partner extracts: core.code_labels.
 """
 
 from __future__ import annotations
 
-from sdmx_export.code_labels import CODE_LABELS, LANGUAGES, code_label
+from core.code_labels import CODE_LABELS, LANGUAGES, code_label
 
 __all__ = ["CODE_LABELS", "DEFAULT_LANGUAGE", "LANGUAGES", "TEXT", "code_label", "text"]
 

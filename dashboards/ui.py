@@ -15,9 +15,9 @@ import polars as pl
 import pydeck as pdk
 import streamlit as st
 
+from core.csv_safety import neutralise
 from dashboards import data, face, i18n
 from dashboards.maps import Legend
-from sdmx_export.csv_safety import neutralise
 
 LANGUAGE_KEY = "language"
 PUBLIC_KEY = "public_mode"
@@ -63,7 +63,7 @@ def year_picker(years: Sequence[int], key: str, first: int | None = None) -> int
 
 def dataframe(frame: pl.DataFrame) -> None:
     """A table as it is. Text cells that a spreadsheet would take for a formula are shown
-    neutralised (sdmx_export.csv_safety), so the table's own CSV export is safe too."""
+    neutralised (core.csv_safety), so the table's own CSV export is safe too."""
     st.dataframe(neutralise(frame), hide_index=True, width="stretch")
 
 

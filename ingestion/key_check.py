@@ -15,7 +15,7 @@ from datetime import datetime
 
 import duckdb
 
-from crimestat.settings import SettingsError
+from core.settings import SettingsError
 from ingestion.pseudonymisation import key_fingerprint
 
 KEY_FINGERPRINT_TABLE = "raw.key_fingerprint"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contracts import MONTH_PATTERN, REGISTERS
+from core.contracts import MONTH_PATTERN, REGISTERS
 from ingestion.registers import REGISTER_MODULES
 
 HASH_CHUNK_BYTES = 1 << 20

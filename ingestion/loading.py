@@ -40,20 +40,20 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
-from crimestat.settings import Settings
-from ingestion.contracts import (
+from core.contracts import (
     FILE_LOAD_HISTORY,
     FILE_LOADS,
     QUARANTINE,
     RAW_TABLES_BY_REGISTER,
     RawTable,
 )
+from core.settings import Settings
+from core.warehouse import ensure_raw_schema, transaction
 from ingestion.errors import InsertError, PartitionLoadError, UnreadableFile
 from ingestion.key_check import check_pseudonymisation_key
 from ingestion.landing import file_sha256, landing_label
 from ingestion.records import QUARANTINE_COLUMNS, FileRecords
 from ingestion.registers import REGISTER_MODULES
-from ingestion.warehouse import ensure_raw_schema, transaction
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from ingestion.contracts import RAW_TABLES_BY_REGISTER
+from core.contracts import RAW_TABLES_BY_REGISTER
 
 
 def unreconciled_files(

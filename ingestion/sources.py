@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from crimestat.settings import Settings
+from core.settings import Settings
 from ingestion.database.pull import pull_partition
 from ingestion.loading import PartitionReport, load_partitions
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from crimestat.settings import CountryProfile
+from core.settings import CountryProfile
 from ingestion.pseudonymisation import MASK
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -22,7 +22,7 @@ DATE_FORMAT = "%Y-%m-%d"
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 INTEGER_PATTERN = r"^-?[0-9]+$"
 BOOLEAN_VALUES = ("true", "false")
-# What a raw INTEGER column holds (ingestion/contracts.py): every integer field is one.
+# What a raw INTEGER column holds (core/contracts.py): every integer field is one.
 INTEGER_RANGE = (-(2**31), 2**31 - 1)
 # A date or time more than this after the load is impossible (the raw GX suite allows as much).
 FUTURE_SLACK = timedelta(days=1)

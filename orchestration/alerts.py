@@ -32,7 +32,7 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
-from crimestat.settings import Settings, SmtpSettings
+from core.settings import Settings, SmtpSettings
 from orchestration.run_events import partition_span, run_events, summarise_run_events
 
 SMTP_TIMEOUT_SECONDS = 30

@@ -25,8 +25,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from crimestat.settings import load_settings
-from ingestion.contracts import REGISTERS
+from core.contracts import REGISTERS
+from core.settings import load_settings
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.partitions import MONTH_FORMAT, monthly_partitions
 

@@ -1,6 +1,6 @@
 """SDMX export assets (SPEC 8): one per dataflow, partitioned by reference year. Each runs
 only when every blocking check upstream passed (orchestration.gates), then produces the next
-vintage of its release (sdmx_export.releases), validated before it lands: provisional, unless
+vintage of its release (publication.releases), validated before it lands: provisional, unless
 the run is tagged `crimestat/release_status=final` (the annual delivery schedule does)."""
 
 from collections.abc import Iterator
@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
-from sdmx_export.releases import SOURCES, STATUSES, Release, ReleaseError, produce_release
+from publication.releases import SOURCES, STATUSES, Release, ReleaseError, produce_release
 
 RELEASE_STATUS_TAG = "crimestat/release_status"
 

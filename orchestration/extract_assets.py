@@ -1,6 +1,6 @@
 """Partner extract assets (SPEC 9): one per configured partner, partitioned by month, key
 `extracts/<partner>`. Each runs only when every blocking check upstream passed
-(orchestration.gates), then makes the month's package (sdmx_export.partners): a new numbered
+(orchestration.gates), then makes the month's package (publication.partners): a new numbered
 package when the agreed tables changed since the last one, nothing when they did not."""
 
 from collections.abc import Iterator
@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
-from sdmx_export.partners.config import PartnerConfig, PartnerConfigError, load_partners
-from sdmx_export.partners.packages import PackageOutcome, deliver_packages
+from publication.partners.config import PartnerConfig, PartnerConfigError, load_partners
+from publication.partners.packages import PackageOutcome, deliver_packages
 
 
 def extract_asset_key(partner: str) -> dg.AssetKey:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import duckdb
     from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
-    from crimestat.checks import CheckLine
+    from publication.checks import CheckLine
 
 FAILING_VALUE_LABELS = {"failing_values", "unreconciled_files", "failed_expectations", "detail"}
 
@@ -143,7 +143,7 @@ def require_upstream_checks_passed(
     context: dg.AssetExecutionContext, asset_key: dg.AssetKey
 ) -> None:
     """The gate inside a Dagster publication step: fails the step, naming every problem."""
-    from crimestat.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings()
     graph = run_asset_graph(context)

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from crimestat.settings import load_settings
-from ingestion.contracts import REGISTERS
+from core.contracts import REGISTERS
+from core.settings import load_settings
 from ingestion.errors import PartitionLoadError, SourceDatabaseError
 from ingestion.loading import PartitionReport
 from ingestion.reconciliation import unreconciled_files

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 
 MONTH_FORMAT = "%Y-%m"
 

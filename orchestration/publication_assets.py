@@ -4,12 +4,12 @@ upstream of it passed (orchestration.gates)."""
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 from dashboards.face import public_serving_dir
-from dashboards.public_snapshot import publish_public_snapshot
-from dashboards.serving import publish_snapshot
 from orchestration.dbt_assets import mart_asset_keys
 from orchestration.gates import require_upstream_checks_passed
+from publication.public_snapshot import publish_public_snapshot
+from publication.serving import publish_snapshot
 
 SERVING_SNAPSHOT = dg.AssetKey(["serving", "snapshot"])
 

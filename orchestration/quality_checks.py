@@ -11,7 +11,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 from orchestration.partitions import monthly_partitions
 from quality import (
     CRITICAL,

@@ -17,8 +17,8 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from crimestat.settings import Settings
-from ingestion.contracts import MONTH_PATTERN
+from core.contracts import MONTH_PATTERN
+from core.settings import Settings
 from ingestion.database.pull import database_months
 from ingestion.landing import landed_months
 from orchestration.alerts import LAUNCHED_BY_TAG, alert_for_run, send_alert

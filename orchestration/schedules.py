@@ -1,6 +1,6 @@
 """Schedules (SPEC 11): when each job runs and for which partition.
 
-The cron strings are settings (crimestat/settings.py, ScheduleSettings) in the country's time
+The cron strings are settings (core/settings.py, ScheduleSettings) in the country's time
 zone; each schedule turns its tick's date into the partition it is about: the previous day's
 month, the previous month, the previous year.
 """
@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 from orchestration.export_assets import RELEASE_STATUS_TAG, yearly_partitions
 from orchestration.jobs import annual_delivery_job, month_refresh_job, partner_extracts_job
 from orchestration.partitions import MONTH_FORMAT, monthly_partitions

@@ -20,8 +20,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from crimestat.settings import load_settings
-from ingestion.contracts import REGISTERS
+from core.contracts import REGISTERS
+from core.settings import load_settings
 from ingestion.landing import LandingFile, LandingMonth, landing_months, unloaded_files
 from orchestration.alerts import alert_for_run, send_alert
 from orchestration.ingestion_assets import raw_asset_key

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 from great_expectations.expectations import Expectation
 
-from ingestion.contracts import RawTable
+from core.contracts import RawTable
 from quality.references import References
 
 Severity = Literal["critical", "warning"]

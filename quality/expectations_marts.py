@@ -13,8 +13,8 @@ from __future__ import annotations
 from great_expectations.expectations import Expectation
 from great_expectations.expectations.row_conditions import Column
 
+from core import contracts as c
 from core.vocabulary import CITIZEN_GROUPS, TOTAL, UNMAPPED
-from ingestion import contracts as c
 from quality import expect, frames
 from quality.definitions import WARNING, FrameCheck, Suite
 from quality.frames import YOY_MAX_CHANGE

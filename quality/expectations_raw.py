@@ -3,7 +3,7 @@
 The ingestion judges every row before it lands (ingestion/registers/*.py); these suites check
 what actually landed, so a loader bug, a table altered by hand or a row written around the
 ingestion shows before anything is counted. Column lists, code lists and patterns come from
-ingestion/contracts.py and the reference seeds, never retyped here; mandatory fields are the
+core/contracts.py and the reference seeds, never retyped here; mandatory fields are the
 `not null` columns of the raw table definitions.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from great_expectations.expectations import Expectation
 from great_expectations.expectations.row_conditions import Column
 
-from ingestion import contracts as c
+from core import contracts as c
 from quality import expect, frames
 from quality.definitions import WARNING, FrameCheck, RowsCheck, Suite
 from quality.references import (

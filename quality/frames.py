@@ -14,14 +14,14 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from core.vocabulary import TOTAL, UNMAPPED
-from ingestion.contracts import (
+from core.contracts import (
     CONVICTION_OFFENCES,
     CONVICTION_VERSIONS,
     CUSTOMS_SEIZURES,
     CUSTOMS_VIOLATION_VERSIONS,
     RawTable,
 )
+from core.vocabulary import TOTAL, UNMAPPED
 from quality.definitions import FrameQuery
 from quality.references import References
 

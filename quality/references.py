@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from crimestat.settings import Settings
-from ingestion.contracts import CITIZENSHIP_STATELESS
-from ingestion.reference import load_code_lists
+from core.contracts import CITIZENSHIP_STATELESS
+from core.reference import load_code_lists
+from core.settings import Settings
 
 # Dates a register may carry: nothing before the registers existed (the ingestion's own
 # floors), nothing after tomorrow (a day of slack for clocks and time zones).

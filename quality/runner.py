@@ -15,8 +15,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from crimestat.settings import Settings, load_settings
-from ingestion.contracts import MONTH_PATTERN
+from core.contracts import MONTH_PATTERN
+from core.settings import Settings, load_settings
 from quality.definitions import CRITICAL, Check, RowsCheck, Suite
 from quality.references import References, load_references
 from quality.results import ExpectationOutcome, SuiteResult, suite_result

@@ -14,7 +14,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from ingestion.contracts import (
+from core.contracts import (
     CONVICTION_VERSIONS,
     CUSTOMS_VIOLATION_VERSIONS,
     FILE_LOADS,

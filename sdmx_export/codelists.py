@@ -8,12 +8,10 @@ control relies on; CL_ICCS is the exception (a section is more than its listed s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from core.crime_areas import CRIME_AREAS
+from core.reference import CodeListSpec, CodeSpec, geo_codes, iccs_codes, status_codes
+from core.settings import StructureSettings
 from core.vocabulary import TOTAL
-from sdmx_export.crime_areas import CRIME_AREAS
-from sdmx_export.reference import CodeSpec, geo_codes, iccs_codes, status_codes
-from sdmx_export.settings import StructureSettings
 
 # The ICCS codes below section level that Eurostat's crim_off_cat publishes (mart form);
 # with the 11 sections and TOTAL they make CL_ICCS.
@@ -21,16 +19,6 @@ ICCS_PUBLISHED = (
     "0101", "0102", "020111", "020221", "0301", "03011", "03012", "0302", "030221", "0401",
     "0501", "05012", "0502", "05021", "0601", "0701", "0703", "07031", "07041", "0903", "09051",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class CodeListSpec:
-    """A code list before it becomes an sdmx1 Codelist; `additive` marks true hierarchies."""
-
-    id: str
-    name: str
-    codes: tuple[CodeSpec, ...]
-    additive: bool = True
 
 
 def _flat(

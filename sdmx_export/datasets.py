@@ -34,10 +34,8 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
-from core.vocabulary import PERSONS, UNMAPPED
-from sdmx_export import codelists
-from sdmx_export.crime_areas import area_by_iccs
-from sdmx_export.disclosure import (
+from core.crime_areas import area_by_iccs
+from core.disclosure import (
     AUDIT_COLUMNS,
     IS_PRIMARY,
     LOWER,
@@ -49,9 +47,11 @@ from sdmx_export.disclosure import (
     protect,
     public_values,
 )
-from sdmx_export.linked_tables import CRIM_JUST, EJ_XB_CONV
-from sdmx_export.reference import iccs_codes
-from sdmx_export.settings import StructureSettings
+from core.reference import iccs_codes
+from core.settings import StructureSettings
+from core.vocabulary import PERSONS, UNMAPPED
+from publication.linked_tables import CRIM_JUST, EJ_XB_CONV
+from sdmx_export import codelists
 
 CRIM_JUST_KEY = ["FREQ", "LEG_STAT", "ICCS", "SEX", "AGE", "CITIZEN", "UNIT", "GEO"]
 EJ_XB_CONV_KEY = ["FREQ", "XB_CRIME", "CITIZEN", "ECRIS", "UNIT", "GEO"]
@@ -307,7 +307,7 @@ def _protect_per_year(
 ) -> pl.DataFrame:
     """Each year's table protected with the earlier publications of that year (`published`:
     observations as delivered, TIME_PERIOD, dimension columns, OBS_VALUE, CONF_STATUS) and,
-    for a single year, the other tables of its persons (`sdmx_export.population`)."""
+    for a single year, the other tables of its persons (`publication.population`)."""
     if (linked or links) and rolled["ref_year"].n_unique() > 1:
         raise ValueError("linked tables are of one year: protect one year at a time")
     columns = [d.column for d in dimensions]

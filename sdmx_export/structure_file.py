@@ -13,7 +13,7 @@ from pathlib import Path
 import sdmx
 from sdmx.message import Header, StructureMessage
 
-from sdmx_export.atomic import write_atomically
+from core.files import write_atomically
 from sdmx_export.sdmx1_repairs import repair_structure_xml
 
 

@@ -19,8 +19,8 @@ from sdmx.message import StructureMessage
 from sdmx.model import common
 from sdmx.model import v21 as model
 
+from core.settings import StructureSettings
 from sdmx_export.codelists import CodeListSpec, all_code_lists
-from sdmx_export.settings import StructureSettings
 
 CONCEPT_SCHEME_ID = "CS_CRIME"
 TIME_DIMENSION = "TIME_PERIOD"
@@ -145,7 +145,7 @@ def structure_message(
     """Dataflows with their DSDs, the code lists and the concept scheme, as one message.
 
     The Eurostat dataflows use it through build_structures; the partner extracts build
-    their own dataflows with it (sdmx_export.partners.structures), so both are made, written
+    their own dataflows with it (publication.partners.structures), so both are made, written
     and validated by the same machinery.
     """
     lang = settings.language

@@ -26,7 +26,7 @@ import polars as pl
 from lxml import etree
 from sdmx.model import v21 as model
 
-from sdmx_export.atomic import write_atomically
+from core.files import write_atomically
 from sdmx_export.layout import DsdLayout
 from sdmx_export.namespaces import COMMON, GENERIC, MESSAGE, STRUCTURE_SPECIFIC, XSI, qname
 from sdmx_export.xml_text import attribute, escaped, generic_value

@@ -30,8 +30,8 @@ import polars as pl
 from dbt_fixtures import RawWriter, create_raw_warehouse, run_dbt
 from streamlit.testing.v1 import AppTest
 
-from sdmx_export.disclosure import INTRUDER
-from sdmx_export.settings import Requirement
+from core.disclosure import INTRUDER
+from core.settings import Requirement
 
 VILNIUS = "Vilniaus m. sav."  # LT011
 KAUNAS = "Kauno m. sav."  # LT022
@@ -286,11 +286,11 @@ def write_pipeline_tables(home: Path) -> None:
 def person_release_cells(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
     """The cells of PERSON_RELEASES as the release step makes them from the mart (the
     release id's vintage protected together with the earlier ones of its year)."""
+    from core.disclosure import AUDIT_COLUMNS
+    from publication.releases import STATUSES, release_cells
+    from publication.stored_cells import observations_from_cells
     from sdmx_export import datasets
-    from sdmx_export.disclosure import AUDIT_COLUMNS
     from sdmx_export.layout import DsdLayout
-    from sdmx_export.releases import STATUSES, release_cells
-    from sdmx_export.stored_cells import observations_from_cells
     from sdmx_export.structures import build_structures, dataflow
 
     structures = build_structures()
@@ -371,8 +371,8 @@ def publish(home: Path) -> tuple[Path, Path]:
     """Publish the internal snapshot of `home` and the public one made from it, as the
     publication asset does."""
     from dashboards.face import public_serving_dir
-    from dashboards.public_snapshot import publish_public_snapshot
-    from dashboards.serving import publish_snapshot
+    from publication.public_snapshot import publish_public_snapshot
+    from publication.serving import publish_snapshot
 
     internal = publish_snapshot(
         home / "warehouse.duckdb", home / "serving", exports_dir=home / "exports"

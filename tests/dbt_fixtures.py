@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion.contracts import (
+from core.contracts import (
     ALL_RAW_TABLES,
     CONVICTION_OFFENCES,
     CONVICTION_VERSIONS,
@@ -70,7 +70,7 @@ def create_raw_warehouse(home: Path) -> Path:
 class RawWriter:
     """Inserts hand-written register rows, filling the columns a test does not set.
 
-    Lineage follows the landing layout of ingestion/contracts.py: the partition is the month
+    Lineage follows the landing layout of core/contracts.py: the partition is the month
     of written_at unless given, the file is the day's (incidents, convictions) or the month's
     (customs) extract, and lines are numbered from 2 (line 1 = header) per file.
     """

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingestion import contracts as c
+from core import contracts as c
 
 
 def write_incidents(landing: Path, day: str, rows: Sequence[dict[str, str]]) -> Path:

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from landing_files import land_three_months
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 
 
 class Inbox:
@@ -105,7 +105,7 @@ def test_a_failing_notifier_is_recorded_and_the_alert_kept(
 def test_bad_smtp_settings_are_named(
     monkeypatch: pytest.MonkeyPatch, url: str, to: str, message: str
 ) -> None:
-    from crimestat.settings import SettingsError
+    from core.settings import SettingsError
 
     monkeypatch.setenv("CRIMESTAT_ALERT_SMTP_URL", url)
     monkeypatch.setenv("CRIMESTAT_ALERT_EMAIL_TO", to)

@@ -24,11 +24,11 @@ from click.testing import CliRunner
 from conftest import TEST_PSEUDONYMISATION_KEY
 from dashboards_fixtures import build_warehouse_before_releases
 
+from core.settings import Settings, load_settings
 from crimestat.backup import backup_home
 from crimestat.backup_manifest import MANIFEST_NAME, BackupError
 from crimestat.cli import main
 from crimestat.restore import restore_home
-from crimestat.settings import Settings, load_settings
 from orchestration.runs import RunOutcome
 
 YEAR = 2023

@@ -29,7 +29,7 @@ from dashboards_fixtures import (
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data, i18n, maps
-from dashboards.serving import POINTER_FILE, SnapshotError, current_snapshot, publish_snapshot
+from publication.serving import POINTER_FILE, SnapshotError, current_snapshot, publish_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -498,7 +498,7 @@ def test_releases_page_without_audits_table_says_so(
 
 
 def test_audited_datasets_are_the_disclosure_controlled_dataflows() -> None:
-    from sdmx_export.releases import SOURCES
+    from publication.releases import SOURCES
 
     controlled = {name for name, source in SOURCES.items() if source.disclosure_control}
     assert set(data.AUDITED_DATASETS) == controlled

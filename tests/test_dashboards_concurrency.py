@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from dashboards_fixtures import PAGES, build_warehouse_isolated, open_page, query
 
-from dashboards.serving import current_snapshot, publish_snapshot
+from publication.serving import current_snapshot, publish_snapshot
 
 # Opens the warehouse for writing, optionally changes a mart figure first, then inserts rows
 # in small transactions until its time is up, then says how many it committed.

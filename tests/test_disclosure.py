@@ -1,6 +1,6 @@
 """Disclosure control: no suppressed cell can be narrowed below what the requirement asks.
 
-Checked the way an intruder would attack, independently of `sdmx_export.disclosure`: the
+Checked the way an intruder would attack, independently of `core.disclosure`: the
 published cells turn every relation into a linear equation (or inequality), every
 suppressed cell is at least 1 (zeros are never suppressed), cells of an earlier publication
 that did not change are the same unknowns, and scipy's linear programming (HiGHS) gives each
@@ -17,15 +17,7 @@ import polars as pl
 import pytest
 from scipy.optimize import linprog
 
-from sdmx_export import population
-from sdmx_export.codelists import AGE, CITIZEN, SEX
-from sdmx_export.datasets import (
-    crim_just_dimensions,
-    crim_just_observations,
-    ej_xb_conv_dimensions,
-    ej_xb_conv_observations,
-)
-from sdmx_export.disclosure import (
+from core.disclosure import (
     CURRENT,
     LOWER,
     UPPER,
@@ -38,10 +30,18 @@ from sdmx_export.disclosure import (
     protect,
     public_values,
 )
-from sdmx_export.linked_tables import crim_just_area_links
-from sdmx_export.partners.breakdowns import table_dimensions as partner_dimensions
-from sdmx_export.partners.config import load_partners
-from sdmx_export.settings import Requirement, StructureSettings
+from core.settings import Requirement, StructureSettings
+from publication import population
+from publication.linked_tables import crim_just_area_links
+from publication.partners.breakdowns import table_dimensions as partner_dimensions
+from publication.partners.config import load_partners
+from sdmx_export.codelists import AGE, CITIZEN, SEX
+from sdmx_export.datasets import (
+    crim_just_dimensions,
+    crim_just_observations,
+    ej_xb_conv_dimensions,
+    ej_xb_conv_observations,
+)
 from sdmx_export.structures import build_structures
 from sdmx_export.validation import read_back, validate_sdmx_file
 from sdmx_export.writers import MessageHeader, write_structure_specific

@@ -15,7 +15,7 @@ from dagster._core.storage.tags import (
 )
 from dashboards_fixtures import build_warehouse_before_releases
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 
 CRIM_OFF_CAT = dg.AssetKey(["exports", "crim_off_cat"])
 

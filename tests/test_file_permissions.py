@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from landing_files import land_three_months
 
-from crimestat.settings import SettingsError, load_settings
+from core.settings import SettingsError, load_settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 GROUP_OR_OTHER = 0o077
@@ -84,7 +84,7 @@ def test_backup_and_restore_tighten_files_an_older_version_left_open(
 
 
 def test_release_directories_are_owner_only(tmp_path: Path) -> None:
-    from sdmx_export.releases import _place
+    from publication.releases import _place
 
     staging = Path(tempfile.mkdtemp(dir=tmp_path))
     (staging / "data.xml").write_text("<data/>")
@@ -99,7 +99,7 @@ def test_partner_packages_have_the_outbox_mode(
     crimestat_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     setting: str | None, file_mode: int, folder_mode: int,
 ) -> None:  # fmt: skip
-    from sdmx_export.partners.delivery import delivery_adapter
+    from publication.partners.delivery import delivery_adapter
 
     if setting is not None:
         monkeypatch.setenv("CRIMESTAT_OUTBOX_FILE_MODE", setting)

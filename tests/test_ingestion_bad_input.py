@@ -26,8 +26,8 @@ from landing_files import (
 )
 from test_ingestion_runs import raw_snapshot
 
-from crimestat.settings import load_settings
-from ingestion import contracts as c
+from core import contracts as c
+from core.settings import load_settings
 from ingestion.errors import InsertError
 from ingestion.loading import PreparedPartition, load_partition, write_partition
 from ingestion.reconciliation import unreconciled_files
@@ -239,8 +239,8 @@ BOMB = textwrap.dedent(
     sys.path.insert(0, "tests")
     from benchmarks.measuring import peak_rss_mb
     from landing_files import INCIDENT, write_incidents
-    from ingestion import contracts as c
-    from crimestat.settings import load_settings
+    from core import contracts as c
+    from core.settings import load_settings
     from ingestion.loading import load_partition
 
     landing = Path(sys.argv[1])

@@ -20,7 +20,7 @@ from landing_files import (
     write_incidents,
 )
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 from ingestion.loading import load_partition
 from ingestion.pseudonymisation import person_key
 

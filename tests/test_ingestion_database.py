@@ -25,8 +25,8 @@ import pytest
 from postgres_server import PostgresServer, free_port, running_postgres
 from test_ingestion_runs import KILL_AT_COMMIT, raw_snapshot
 
-from crimestat.settings import Settings, SettingsError, load_settings
-from ingestion import contracts as c
+from core import contracts as c
+from core.settings import Settings, SettingsError, load_settings
 from ingestion.database.connection import masked_url
 from ingestion.database.pull import pull_partition
 from ingestion.database.seeding import load_landing_into_database
@@ -415,7 +415,7 @@ def test_local_watermarks_of_an_older_warehouse_become_instants(crimestat_home: 
         )
         con.execute("insert into raw.source_watermarks values ('incidents', 'incidents', "
                     "'2022-07', '2022-07-01 12:00:00', 1, now())")  # fmt: skip
-    from ingestion.warehouse import ensure_raw_schema
+    from core.warehouse import ensure_raw_schema
 
     with duckdb.connect(str(settings.warehouse_path)) as con:
         ensure_raw_schema(con)

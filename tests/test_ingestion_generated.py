@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from conftest import TEST_PSEUDONYMISATION_KEY
 
-from crimestat.settings import Settings, load_settings
-from ingestion.synthetic import GenerationSummary, generate_registers
+from core.settings import Settings, load_settings
+from synthetic import GenerationSummary, generate_registers
 
 PERSONAL_CODE = re.compile(rb"(?<![0-9])[1-6][0-9]{10}(?![0-9])")
 

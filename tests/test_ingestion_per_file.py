@@ -18,7 +18,7 @@ import pytest
 from landing_files import INCIDENT, MONTHS, land_three_months, write_incidents
 from test_ingestion_runs import count, raw_snapshot
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 from ingestion.loading import load_partition
 from ingestion.reconciliation import unreconciled_files
 from ingestion.registers import incidents as incidents_module

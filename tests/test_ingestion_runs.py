@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 from landing_files import INCIDENT, MONTHS, land_three_months, write_incidents
 
-from crimestat.settings import load_settings
-from ingestion.contracts import ALL_RAW_TABLES
+from core.contracts import ALL_RAW_TABLES
+from core.settings import load_settings
 from ingestion.loading import load_partition, load_partitions
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -150,7 +150,7 @@ KILL_AT_COMMIT = textwrap.dedent(
     """
     import importlib, os, signal, sys
     from contextlib import contextmanager
-    from crimestat.settings import Settings, load_settings
+    from core.settings import Settings, load_settings
 
     class DiesAtCommit:
         # The process is killed when the partition's transaction is about to commit.

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 from conftest import TEST_PSEUDONYMISATION_KEY
 
-from crimestat.settings import load_settings
-from ingestion import contracts as c
+from core import contracts as c
+from core.settings import load_settings
 
 NAME = "Privatauskas"
 FULL_NAME = f"Jonas {NAME}"
@@ -177,9 +177,9 @@ def test_no_planted_personal_value_anywhere_under_the_home(
     monkeypatch.setenv("CRIMESTAT_INGESTION_WORKERS", "1")
     monkeypatch.delenv("CRIMESTAT_DEMO", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    from ingestion.synthetic import generate_registers
     from orchestration.definitions import defs
     from orchestration.runs import materialize_selection
+    from synthetic import generate_registers
 
     settings = load_settings()
     generate_registers(

@@ -12,7 +12,7 @@ from conftest import TEST_PSEUDONYMISATION_KEY
 from landing_files import land_three_months
 from test_ingestion_runs import raw_snapshot
 
-from crimestat.settings import (
+from core.settings import (
     DEMO_MARKER,
     DEMO_PSEUDONYMISATION_KEY,
     SettingsError,

@@ -10,7 +10,7 @@ import dagster as dg
 from landing_files import CONVICTION, INCIDENT, land_three_months, personal_code, write_convictions
 from landing_files import write_incidents as write_incident_file
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 
 # The fixtures hold no final convictions of cross-border crimes, so no SDMX delivery can be
 # made from them; the exports are tested in test_sdmx_releases.py.

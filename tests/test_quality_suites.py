@@ -21,10 +21,10 @@ import duckdb
 import pytest
 from dbt_fixtures import RawWriter, create_raw_warehouse, run_dbt, warehouse_path
 
-from crimestat.settings import load_settings
-from ingestion import contracts as c
+from core import contracts as c
+from core.reference import load_code_lists
+from core.settings import load_settings
 from ingestion.pseudonymisation import person_key
-from ingestion.reference import load_code_lists
 from quality import CRITICAL, SUITES, WARNING, ExpectationOutcome, SuiteResult, run_suite
 
 NOW = datetime(2024, 3, 1, 12, 0)

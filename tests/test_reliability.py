@@ -64,7 +64,7 @@ def test_dbt_gives_up_after_the_lock_wait_setting(crimestat_home: Path) -> None:
 HOLD_RUN_LOCK = """
 import sys, time
 from pathlib import Path
-from crimestat.run_lock import run_lock
+from core.run_lock import run_lock
 with run_lock(Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]),
               on_wait=lambda line: print("WAIT " + line, flush=True)):
     print(f"acquired {time.time()}", flush=True)
@@ -135,8 +135,8 @@ def test_the_demo_deletes_nothing_outside_its_landing(
     stay. A landing that is a link elsewhere (a real landing zone) is refused untouched."""
     from click.testing import CliRunner
 
+    from core.settings import DEMO_MARKER
     from crimestat import cli
-    from crimestat.settings import DEMO_MARKER
 
     calls = demo_without_work(monkeypatch)
     assert CliRunner().invoke(cli.main, ["demo"]).exit_code == 0  # an empty home: claimed
@@ -168,8 +168,8 @@ def test_the_demo_refuses_a_register_database(
 ) -> None:
     from click.testing import CliRunner
 
+    from core.settings import DEMO_MARKER
     from crimestat import cli
-    from crimestat.settings import DEMO_MARKER
 
     calls = demo_without_work(monkeypatch)
     monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", "a-real-deployment-key-0123")
@@ -181,7 +181,7 @@ def test_the_demo_refuses_a_register_database(
 
 
 # --------------------------------------------------------------------------------------
-# Publication killed at each step, then run again (sdmx_export.intents)
+# Publication killed at each step, then run again (publication.intents)
 # --------------------------------------------------------------------------------------
 
 RELEASE_YEAR = 2023
@@ -195,10 +195,10 @@ import duckdb
 home, kind = Path(sys.argv[1]), sys.argv[2]
 con = duckdb.connect(str(home / "warehouse.duckdb"))
 if kind == "release":
-    from sdmx_export.releases import produce_release
+    from publication.releases import produce_release
     print(produce_release(con, home / "exports", "CRIM_JUST", int(sys.argv[3])).release_id)
 else:
-    from sdmx_export.partners.packages import deliver_package
+    from publication.partners.packages import deliver_package
     print(deliver_package(con, "EE", sys.argv[3], home / "outbox").package_id)
 con.close()
 """
@@ -313,7 +313,7 @@ def test_a_package_killed_at_each_step_is_repaired_by_the_next_run(
 
 
 # --------------------------------------------------------------------------------------
-# Serving snapshots killed at each step, then published again (dashboards.serving)
+# Serving snapshots killed at each step, then published again (publication.serving)
 # --------------------------------------------------------------------------------------
 
 SNAPSHOT_KILL_POINTS = ("after_write", "after_rename", "after_pointer")
@@ -321,8 +321,8 @@ SNAPSHOT_KILL_POINTS = ("after_write", "after_rename", "after_pointer")
 PUBLISH_SNAPSHOTS = """
 import sys
 from pathlib import Path
-from dashboards.public_snapshot import publish_public_snapshot
-from dashboards.serving import publish_snapshot
+from publication.public_snapshot import publish_public_snapshot
+from publication.serving import publish_snapshot
 home = Path(sys.argv[1])
 internal = publish_snapshot(home / "warehouse.duckdb", home / "serving",
                             exports_dir=home / "exports")
@@ -357,7 +357,7 @@ def publish_snapshots(home: Path, kill_at: str | None) -> subprocess.CompletedPr
 
 
 def snapshot_files(directory: Path) -> set[str]:
-    from dashboards.serving import SNAPSHOT_NAME
+    from publication.serving import SNAPSHOT_NAME
 
     return {p.name for p in (directory / "snapshots").iterdir() if SNAPSHOT_NAME.fullmatch(p.name)}
 
@@ -366,7 +366,7 @@ def readable_current(directory: Path) -> Path:
     """The snapshot the pointer names: it must open and have its information table."""
     from dashboards_fixtures import query
 
-    from dashboards.serving import current_snapshot
+    from publication.serving import current_snapshot
 
     current = current_snapshot(directory)
     assert current is not None and current.is_file()
@@ -455,7 +455,7 @@ def test_snapshot_clean_up_removes_only_its_own_leftovers(tmp_path: Path) -> Non
     current snapshot, earlier ones, and every other name, link or directory stay."""
     import json
 
-    from dashboards.serving import POINTER_FILE, reconcile_snapshots
+    from publication.serving import POINTER_FILE, reconcile_snapshots
 
     serving = tmp_path / "serving"
     snapshots = serving / "snapshots"
@@ -516,12 +516,12 @@ def test_export_and_extracts_are_refused_by_the_gate(
     import dagster as dg
     from click.testing import CliRunner
 
-    from crimestat.checks import CheckLine
+    from core.settings import load_settings
     from crimestat.cli import main
-    from crimestat.settings import load_settings
     from orchestration.definitions import defs
     from orchestration.gates import report_check_lines
     from orchestration.runs import dagster_instance
+    from publication.checks import CheckLine
 
     home = tmp_path / "home"
     shutil.copytree(partner_home, home)

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 from landing_files import INCIDENT, land_three_months, write_incidents
 
-from crimestat.settings import load_settings
+from core.settings import load_settings
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
 
@@ -94,7 +94,7 @@ def test_schedules_skip_before_the_first_partition() -> None:
 
 
 def test_schedule_crons_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crimestat.settings import SettingsError
+    from core.settings import SettingsError
 
     monkeypatch.setenv("CRIMESTAT_PARTNER_EXTRACTS_CRON", "0 7 6 * *")
     assert load_settings().schedules.partner_extracts == "0 7 6 * *"

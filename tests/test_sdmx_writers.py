@@ -13,11 +13,11 @@ import pytest
 from lxml import etree
 from polars.testing import assert_frame_equal
 
+from core.reference import iccs_codes
+from core.settings import REFERENCE_DIR
 from sdmx_export.datasets import crim_just_observations, crim_off_cat_observations
 from sdmx_export.layout import DsdLayout
-from sdmx_export.reference import iccs_codes
 from sdmx_export.schemas import dsd_schema, structure_specific_schema, write_dsd_schema
-from sdmx_export.settings import REFERENCE_DIR
 from sdmx_export.structures import build_structures
 from sdmx_export.validation import read_back, validate_sdmx_file
 from sdmx_export.writers import (

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crimestat.masking import UNPARSEABLE, masked_url
-from crimestat.settings import SettingsError, load_settings
+from core.masking import UNPARSEABLE, masked_url
+from core.settings import SettingsError, load_settings
 
 # (connection string, the secret it carries, how it is named)
 URLS = [
@@ -136,7 +136,7 @@ def test_smtp_with_tls_or_without_credentials_is_accepted(
 
 
 def test_the_smtp_notifier_never_logs_in_without_tls() -> None:
-    from crimestat.settings import SmtpSettings
+    from core.settings import SmtpSettings
     from orchestration.alerts import Alert, SmtpNotifier
 
     smtp = SmtpSettings("127.0.0.1", 1, "alerts", "sm7p-pass", False, False, "a@b", ("c@d",))

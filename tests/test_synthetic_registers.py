@@ -19,8 +19,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from crimestat.settings import PROJECT_ROOT
-from ingestion.contracts import (
+from core.contracts import (
     BORDER_SECTIONS,
     CHANNELS,
     CONVICTION_FIELDS,
@@ -45,7 +44,8 @@ from ingestion.contracts import (
     RawTable,
     personal_code_check_digit,
 )
-from ingestion.synthetic import GenerationSummary, generate_registers
+from core.settings import PROJECT_ROOT
+from synthetic import GenerationSummary, generate_registers
 
 REFERENCE = PROJECT_ROOT / "dbt_project" / "seeds" / "reference"
 EUROSTAT_TSV = (

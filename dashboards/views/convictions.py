@@ -2,7 +2,7 @@
 convictions by the country's courts), by area of serious cross-border crime (EJ_XB_CONV, at
 home and received through ECRIS) and by citizenship (EJ_XB_CONV, received through ECRIS).
 
-Every figure is a cell of a release, never a count of the live mart (dashboards.public says
+Every figure is a cell of a release, never a count of the live mart (publication.public says
 why): in public mode the latest vintage whose embargo has passed, hidden cells with no value
 and the flag C; otherwise the latest vintage of each release, under embargo or not, with true
 values and the flags they were released with, so statisticians see what the public sees or
@@ -18,8 +18,8 @@ import streamlit as st
 
 from core.vocabulary import TOTAL
 from dashboards import data
-from dashboards.public import DOMESTIC, ECRIS
 from dashboards.ui import bar_chart, label, public_mode, snapshot, t, table, year_picker
+from publication.public import DOMESTIC, ECRIS
 
 BREAKDOWNS = {
     DOMESTIC: ("sex", "age_group", "citizen_group", "iccs_section", "crime_area"),

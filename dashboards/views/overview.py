@@ -1,5 +1,5 @@
 """Overview: the year's headline figures beside the previous year's, and the latest release.
-Persons convicted as released (CRIM_JUST, dashboards.public), not counted from the live mart.
+Persons convicted as released (CRIM_JUST, publication.public), not counted from the live mart.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import altair as alt
 import streamlit as st
 
 from dashboards import data
-from dashboards.public import DOMESTIC
 from dashboards.ui import label, public_mode, snapshot, t, year_picker
+from publication.public import DOMESTIC
 
 snap = snapshot()
 st.title(t("page_overview"))

@@ -1,7 +1,7 @@
 """Connections to a register's database, and the check that it is shaped like the register.
 
 Every failure becomes a `SourceDatabaseError` naming the register, the database (as
-`crimestat.masking.masked_url` names it: user, host, port and database only, since messages
+`core.masking.masked_url` names it: user, host, port and database only, since messages
 reach logs, run events and alert e-mails) and the problem in PostgreSQL's own words, with
 every secret of the connection string scrubbed from them.
 """
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import psycopg
 
-from crimestat.masking import UNPARSEABLE, connection_secrets, masked_url, scrubbed
+from core.masking import UNPARSEABLE, connection_secrets, masked_url, scrubbed
 from ingestion.database.tables import ACCEPTED_TYPES, SourceTable
 from ingestion.errors import SourceDatabaseError
 

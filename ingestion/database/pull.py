@@ -27,7 +27,8 @@ from datetime import UTC, datetime
 import polars as pl
 import psycopg
 
-from crimestat.settings import Settings
+from core.settings import Settings
+from core.warehouse import ensure_raw_schema, transaction
 from ingestion.database.connection import check_source_tables, masked_url, register_database
 from ingestion.database.tables import SOURCE_TABLES_BY_REGISTER, SourceTable
 from ingestion.database.watermarks import move_watermarks, partition_watermarks
@@ -42,7 +43,6 @@ from ingestion.loading import (
 )
 from ingestion.records import FileRecords, rejected_lines
 from ingestion.registers import customs
-from ingestion.warehouse import ensure_raw_schema, transaction
 
 MONTH_FORMAT = "%Y-%m"
 

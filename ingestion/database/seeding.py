@@ -29,8 +29,8 @@ import polars as pl
 import psycopg
 from tqdm import tqdm
 
-from crimestat.settings import Settings
-from ingestion.contracts import REGISTERS
+from core.contracts import REGISTERS
+from core.settings import Settings
 from ingestion.database.connection import register_database
 from ingestion.database.pull import month_bounds
 from ingestion.database.tables import SOURCE_TABLES_BY_REGISTER, SourceColumn, SourceTable

@@ -9,7 +9,7 @@ key and `written_at` (the pull's watermark column) are NOT NULL.
 
 The same declarations give the DDL (`crimestat generate --to-db`), the type check a pull runs
 before reading, and the SELECT that renders each typed row into the text form the landing
-files carry (ingestion/contracts.py), so the rows reach the one loader as if read from a file.
+files carry (core/contracts.py), so the rows reach the one loader as if read from a file.
 """
 
 from __future__ import annotations

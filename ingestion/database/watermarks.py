@@ -12,7 +12,7 @@ from datetime import datetime
 
 import duckdb
 
-from ingestion.contracts import SOURCE_WATERMARKS
+from core.contracts import SOURCE_WATERMARKS
 
 
 def partition_watermarks(

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import polars as pl
 
-from crimestat.settings import Settings
-from ingestion import contracts as c
+from core import contracts as c
+from core.reference import load_code_lists
+from core.settings import Settings
 from ingestion.judging import Contract, date_order_rule, judge, too_old_rule
 from ingestion.pseudonymisation import holds_personal_digits, mask_quarantine, person_key
 from ingestion.records import FileRecords, read_json_lines
-from ingestion.reference import load_code_lists
 from ingestion.validation import Field, Rule, below_rule, negative_rule
 
 REGISTER = "convictions"

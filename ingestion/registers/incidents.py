@@ -6,12 +6,12 @@ from pathlib import Path
 
 import polars as pl
 
-from crimestat.settings import Settings
-from ingestion import contracts as c
+from core import contracts as c
+from core.reference import load_code_lists
+from core.settings import Settings
 from ingestion.judging import Contract, Judgement, date_order_rule, judge, too_old_rule
 from ingestion.pseudonymisation import mask_quarantine
 from ingestion.records import FileRecords, read_delimited
-from ingestion.reference import load_code_lists
 from ingestion.validation import Field, Rule, below_rule, coordinate_rules, negative_rule
 
 REGISTER = "incidents"

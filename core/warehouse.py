@@ -1,0 +1,99 @@
+"""The DuckDB warehouse file: connections that wait their turn, and the raw schema.
+
+DuckDB admits one writing process per file. Steps of a Dagster run (or a second run), dbt
+included, that need the file wait for the lock (CRIMESTAT_LOCK_WAIT_SECONDS) instead of failing
+at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from core.contracts import ALL_RAW_TABLES
+from core.settings import CountryProfile
+
+LOCK_WAIT_SECONDS = 600.0
+
+
+@contextmanager
+def warehouse_connection(
+    path: Path,
+    *,
+    read_only: bool = False,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+    memory_limit: str | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`memory_limit` (the deployment's setting, e.g. '1GB') bounds DuckDB's buffers, which
+    spill to disk beyond it; None keeps DuckDB's default of 80% of the machine's memory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = connect_waiting(str(path), wait_seconds=wait_seconds, read_only=read_only)
+    try:
+        if memory_limit:
+            # Set, not passed as connect config: DuckDB refuses a second connection of the
+            # same process to the same file with a different config.
+            con.execute(f"set memory_limit = '{memory_limit}'")
+        yield con
+    finally:
+        con.close()
+
+
+def connect_waiting(
+    path: str,
+    *,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+    connect: Callable[..., duckdb.DuckDBPyConnection] = duckdb.connect,
+    **options: Any,
+) -> duckdb.DuckDBPyConnection:
+    """`connect(path, **options)`, retried while another process holds the file's lock, for
+    up to `wait_seconds` (the setting CRIMESTAT_LOCK_WAIT_SECONDS); dbt's connections wait
+    through the same loop (core.dbt_lock_wait)."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return connect(path, **options)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic()) + 0.01))
+            delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: a failure (or a kill) before the commit leaves the previous state."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for table in ALL_RAW_TABLES:
+        con.execute(table.ddl())
+    _watermarks_as_instants(con)
+
+
+def _watermarks_as_instants(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses made before watermarks were instants kept them as the registers' local
+    wall-clock time: read them as such, once."""
+    found = con.execute(
+        "select data_type from information_schema.columns where table_schema = 'raw' "
+        "and table_name = 'source_watermarks' and column_name = 'watermark'"
+    ).fetchone()
+    if found and found[0] == "TIMESTAMP":
+        zone = CountryProfile().timezone
+        con.execute(
+            "alter table raw.source_watermarks alter watermark set data type timestamptz "
+            f"using timezone('{zone}', watermark)"
+        )

@@ -1,0 +1,417 @@
+"""The serving snapshot: what the dashboards read instead of the warehouse (SPEC 2, 10).
+
+DuckDB admits one writing process per file, and a reader of the warehouse would block the
+pipeline (or be blocked by it). So publication copies what the dashboards need into a new,
+self-contained DuckDB file and then swaps a pointer to it:
+
+1. `serving/snapshots/.snapshot-<UTC time>.duckdb.partial` is created; the warehouse is
+   ATTACHed READ_ONLY (waiting while a writer holds it), the tables are copied with
+   CREATE TABLE AS, the warehouse is detached at once, the breakdowns of persons convicted
+   are derived from the copies of the releases (publication.public: released figures only,
+   embargoes judged at this publication's time), and the file is checkpointed and closed;
+2. the file is renamed to `snapshot-<UTC time>.duckdb` (complete or absent, never half);
+3. `serving/current.json` is written to a temporary file and `os.replace`d: readers see the
+   old pointer or the new one, never a torn one;
+4. snapshots older than the newest `keep` are removed (never the current one). A reader that
+   still has an old snapshot open keeps reading it: an unlinked file lives on while open.
+
+Crash safety (SPEC 13, README "Faults"): `current.json` is the publication's commit record. It
+is replaced atomically, and only after the new file is complete, fsynced, renamed and read
+back, so at every instant it names a complete, readable snapshot (or none before the first).
+A publication killed half-way leaves only files of the names this module gives: the partial
+file (and its `.wal`), the temporary pointer, or a renamed snapshot the pointer never named
+(published after the current one). `reconcile_snapshots`, run by the next publication before
+it writes, removes exactly those; snapshots once current (the `keep` newest) stay, and no
+other name is touched, nor a link or a directory. Publications of one directory are
+serialised by an exclusive lock on `snapshots/` (the kernel's, released if killed), so the
+clean-up never takes a file another publication is writing.
+
+No intent row in the warehouse is needed, unlike releases and packages: those have a
+record in the warehouse that must agree with files placed elsewhere, so the files' intended
+paths and bytes are journalled first. A snapshot's only record is the pointer beside it;
+whether a file was ever published follows from the pointer and the file names alone, and
+the clean-up needs nothing but the serving directory. The public snapshot is made from the
+internal one and its directory may live without the warehouse, so it could not use one.
+Kill points for crash tests (CRIMESTAT_KILL_AT, `publication.intents.kill_point`):
+`snapshot:after_write`, `snapshot:after_rename`, `snapshot:after_pointer` (before the old
+snapshots are removed); `public_snapshot:...` the same for the public snapshot.
+
+Only aggregates leave the warehouse: marts, reference tables, summaries of quarantine and
+file loads (no record, no reason text, which may quote personal values), customs points
+rounded to about a kilometre.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from core.disclosure import DEFAULT_THRESHOLD
+from publication import public
+from publication.intents import kill_point
+
+POINTER_FILE = "current.json"
+SNAPSHOT_DIR = "snapshots"
+SNAPSHOT_PREFIX = "snapshot-"
+SNAPSHOT_SUFFIX = ".duckdb"
+LOCK_WAIT_SECONDS = 600.0
+KIND = "snapshot"  # of the kill points
+# The names this module gives (`%Y%m%dT%H%M%S%fZ`): the only ones its clean-up removes.
+SNAPSHOT_NAME = re.compile(r"snapshot-\d{8}T\d{12}Z\.duckdb")
+PARTIAL_NAME = re.compile(r"\.snapshot-\d{8}T\d{12}Z\.duckdb\.partial(\.wal)?")
+POINTER_TEMPORARY_NAME = re.compile(r"\.current\.json\.\d+\.tmp")
+log = logging.getLogger(__name__)
+
+
+class SnapshotError(RuntimeError):
+    """The warehouse lacks what a snapshot needs; the message says what."""
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One table of the snapshot: `target` (schema.table) made by `query`, in which
+    `{source}` stands for the attached warehouse. `needs` names the warehouse relations the
+    query reads; an optional copy whose relations are absent is skipped, a required one
+    fails."""
+
+    target: str
+    query: str
+    needs: tuple[str, ...]
+    required: bool = False
+
+
+# Reference tables and the summaries the app needs; marts and releases are copied whole.
+COPIES = (
+    Copy("reference.iccs_codes", "select * from {source}.reference.iccs_codes",
+         ("reference.iccs_codes",), required=True),
+    Copy("reference.iccs_hierarchy", "select * from {source}.intermediate.int_iccs_hierarchy",
+         ("intermediate.int_iccs_hierarchy",), required=True),
+    Copy("reference.municipalities", "select * from {source}.reference.municipalities",
+         ("reference.municipalities",), required=True),
+    Copy("reference.county_population", "select * from {source}.reference.county_population",
+         ("reference.county_population",), required=True),
+    Copy("reference.population_by_year",
+         "select * from {source}.intermediate.int_population_by_year",
+         ("intermediate.int_population_by_year",), required=True),
+    Copy("reference.municipality_population",
+         "select * from {source}.reference.municipality_population",
+         ("reference.municipality_population",)),
+    # Every quality run's outcomes, without the sample of failing rows' keys and values.
+    Copy("quality.check_results",
+         "select columns(lambda c: c <> 'failing_values') from {source}.quality.check_results",
+         ("quality.check_results",)),
+    Copy("quality.register_freshness", "select * from {source}.quality.register_freshness",
+         ("quality.register_freshness",)),
+    Copy("serving.quarantine_summary",
+         "select register, _partition as partition, rule, field, count(*) as rows "
+         "from {source}.raw.quarantine group by all",
+         ("raw.quarantine",)),
+    Copy("serving.file_loads_summary",
+         "select register, _partition as partition, count(*) as files, "
+         "sum(rows_read) as rows_read, sum(rows_loaded) as rows_loaded, "
+         "sum(rows_quarantined) as rows_quarantined, max(loaded_at) as last_loaded_at "
+         "from {source}.raw.file_loads group by all",
+         ("raw.file_loads",)),
+    # Violations located to two decimals (about 1 km): enough for a map, no exact spot.
+    Copy("serving.customs_violation_points",
+         "select date_trunc('month', detected_at)::date as ref_month, customs_post, "
+         "border_section, violation_type, round(lat, 2) as lat, round(lon, 2) as lon, "
+         "count(*) as violations "
+         "from {source}.staging.stg_customs__violations group by all",
+         ("staging.stg_customs__violations",)),
+)  # fmt: skip
+
+
+def publish_snapshot(
+    warehouse_path: Path,
+    serving_dir: Path,
+    *,
+    extra_tables: Sequence[str] = (),
+    exports_dir: Path | None = None,
+    keep: int = 3,
+    threshold: int = DEFAULT_THRESHOLD,
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+) -> Path:
+    """Copy the warehouse's marts and what the app needs into a new snapshot, make it the
+    current one, and return its path.
+
+    `extra_tables` (schema.table, must exist) are copied as they are; `exports_dir` is
+    listed (path, size, SHA-256 of every file) so the releases page offers the files.
+    `threshold` is recorded for the pages' notes on suppressed cells: the threshold the
+    releases of persons were protected with (StructureSettings.disclosure).
+    """
+    if keep < 1:
+        raise ValueError("keep must be at least 1: the current snapshot is always kept")
+    warehouse_path = Path(warehouse_path)
+    if not warehouse_path.is_file():
+        raise SnapshotError(f"no warehouse at {warehouse_path}: run the pipeline first")
+    snapshots = Path(serving_dir) / SNAPSHOT_DIR
+    snapshots.mkdir(parents=True, exist_ok=True)
+    with publication_lock(snapshots):
+        reconcile_snapshots(Path(serving_dir))
+        published_at = datetime.now(UTC)
+        final, partial = snapshot_names(snapshots, published_at)
+        try:
+            with contextlib.closing(duckdb.connect(str(partial))) as con:
+                tables = _copy_from_warehouse(con, warehouse_path, extra_tables, lock_wait_seconds)
+                tables += public.write_breakdown_tables(con, published_at.replace(tzinfo=None))
+                if exports_dir is not None:
+                    tables += _list_exports(con, Path(exports_dir))
+                _write_info(con, published_at, warehouse_path, threshold)
+                con.execute("checkpoint")
+            place_snapshot(KIND, partial, final)
+        finally:
+            remove_partial(partial)
+        _point_to(Path(serving_dir), final, published_at, tables)
+        kill_point(f"{KIND}:after_pointer")
+        _remove_old_snapshots(snapshots, final, keep)
+    return final
+
+
+def snapshot_names(snapshots: Path, published_at: datetime) -> tuple[Path, Path]:
+    """The new snapshot's final name and the partial name it is written under."""
+    final = snapshots / f"{SNAPSHOT_PREFIX}{published_at:%Y%m%dT%H%M%S%fZ}{SNAPSHOT_SUFFIX}"
+    return final, final.with_name(f".{final.name}.partial")
+
+
+def place_snapshot(kind: str, partial: Path, final: Path) -> None:
+    """Make the written, closed `partial` durable, check that it opens and has its
+    information table, and rename it to `final` (complete or absent, never half)."""
+    _fsync(partial)
+    with contextlib.closing(duckdb.connect(str(partial), read_only=True)) as con:
+        con.execute("select count(*) from serving.snapshot_info").fetchone()
+    kill_point(f"{kind}:after_write")
+    os.replace(partial, final)
+    _fsync(final.parent)
+    kill_point(f"{kind}:after_rename")
+
+
+def remove_partial(partial: Path) -> None:
+    partial.unlink(missing_ok=True)
+    partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def publication_lock(snapshots: Path) -> Iterator[None]:
+    """Hold the exclusive lock of a snapshots directory (waiting for another publication of
+    it); the kernel releases it when the process ends, killed or not."""
+    fd = os.open(snapshots, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def reconcile_snapshots(serving_dir: Path) -> list[str]:
+    """Remove what a publication killed half-way left in `serving_dir` (internal or public):
+    partial snapshot files and their `.wal`, temporary pointers, and snapshots the pointer
+    never named (published after the one it names, or any when there is no pointer). Only
+    regular files of this module's names; nothing when the pointer cannot be read. Call it
+    holding `publication_lock`. Returns what was removed, one line each."""
+    serving_dir = Path(serving_dir)
+    snapshots = serving_dir / SNAPSHOT_DIR
+    removed = [p for p in _own_files(serving_dir) if POINTER_TEMPORARY_NAME.fullmatch(p.name)]
+    pointer, current = _pointed_name(serving_dir)
+    for path in _own_files(snapshots):
+        never_current = not pointer or (current is not None and path.name > current)
+        if PARTIAL_NAME.fullmatch(path.name) or (
+            SNAPSHOT_NAME.fullmatch(path.name) and never_current
+        ):
+            removed.append(path)
+    done = []
+    for path in removed:
+        path.unlink(missing_ok=True)
+        done.append(f"removed {path}: left by a publication that did not finish")
+        log.warning(done[-1])
+    return done
+
+
+def _own_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.is_file() and not p.is_symlink())
+
+
+def _pointed_name(serving_dir: Path) -> tuple[bool, str | None]:
+    """Whether there is a pointer, and the name of the snapshot it names: None when it cannot
+    be read or names no snapshot of ours (then no snapshot is taken for a leftover)."""
+    try:
+        name = json.loads((serving_dir / POINTER_FILE).read_text(encoding="utf-8"))["snapshot"]
+    except FileNotFoundError:
+        return False, None
+    except (OSError, ValueError, KeyError, TypeError):
+        return True, None
+    directory, _, base = str(name).rpartition("/")
+    return True, (base if directory == SNAPSHOT_DIR and SNAPSHOT_NAME.fullmatch(base) else None)
+
+
+def current_snapshot(serving_dir: Path) -> Path | None:
+    """The snapshot the pointer names, or None before the first publication."""
+    pointer = Path(serving_dir) / POINTER_FILE
+    try:
+        name = json.loads(pointer.read_text(encoding="utf-8"))["snapshot"]
+    except FileNotFoundError:
+        return None
+    return Path(serving_dir) / name
+
+
+def _copy_from_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    warehouse_path: Path,
+    extra_tables: Sequence[str],
+    lock_wait_seconds: float,
+) -> list[str]:
+    # dbt-duckdb's views name their tables with the catalog = the file's stem, so the
+    # warehouse is attached under that name.
+    catalog = warehouse_path.stem
+    _attach_read_only(con, warehouse_path, catalog, lock_wait_seconds)
+    try:
+        existing = _relations(con, catalog)
+        marts = sorted(name for schema, name in existing if schema == "marts")
+        if not marts:
+            raise SnapshotError(f"{warehouse_path} has no marts: run dbt build first")
+        copies = [
+            Copy(f"marts.{name}", f"select * from {{source}}.marts.{name}", (f"marts.{name}",))
+            for name in marts
+        ]
+        # Every table of the release step, disclosure_audits included when the warehouse
+        # has it (one from before audits were recorded does not: nothing to copy).
+        copies += [
+            Copy(
+                f"releases.{name}",
+                f"select * from {{source}}.releases.{name}",
+                (f"releases.{name}",),
+            )
+            for schema, name in sorted(existing)
+            if schema == "releases"
+        ]
+        copies += COPIES
+        copies += [
+            Copy(name, f"select * from {{source}}.{name}", (name,), required=True)
+            for name in extra_tables
+        ]
+        written = []
+        for copy in copies:
+            missing = [n for n in copy.needs if tuple(n.split(".", 1)) not in existing]
+            if missing and copy.required:
+                raise SnapshotError(f"{warehouse_path} lacks {', '.join(missing)}")
+            if missing:
+                continue
+            schema = copy.target.split(".", 1)[0]
+            con.execute(f"create schema if not exists {schema}")
+            query = copy.query.format(source=f'"{catalog}"')
+            con.execute(f"create table {copy.target} as {query}")
+            written.append(copy.target)
+        return written
+    finally:
+        con.execute(f'detach "{catalog}"')
+
+
+def _attach_read_only(
+    con: duckdb.DuckDBPyConnection, path: Path, catalog: str, wait_seconds: float
+) -> None:
+    """ATTACH READ_ONLY, waiting (with back-off) while a writing process holds the file."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            con.execute(f"attach '{path}' as \"{catalog}\" (read_only)")
+            return
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, str]]:
+    rows = con.execute(
+        "select schema_name, table_name from duckdb_tables() where database_name = ? "
+        "union select schema_name, view_name from duckdb_views() where database_name = ?",
+        [catalog, catalog],
+    ).fetchall()
+    return {(schema, name) for schema, name in rows}
+
+
+def _list_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[str]:
+    """Every file under the exports directory with its size and SHA-256 (files there are
+    immutable once published, so the app may offer them straight from disk). Hidden names
+    are a publication's own temporaries (a release's `.staging-*`), never offered."""
+    files = sorted(
+        p
+        for p in (exports_dir.rglob("*") if exports_dir.is_dir() else ())
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(exports_dir).parts)
+    )
+    con.execute("create schema if not exists serving")
+    con.execute(
+        "create table serving.export_files (relative_path varchar, size_bytes bigint, "
+        "sha256 varchar, modified_at timestamp)"
+    )
+    rows = []
+    for path in files:
+        with path.open("rb") as stream:
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+        rows.append((path.relative_to(exports_dir).as_posix(), path.stat().st_size, digest,
+                     modified))  # fmt: skip
+    if rows:
+        con.executemany("insert into serving.export_files values (?, ?, ?, ?)", rows)
+    return ["serving.export_files"]
+
+
+def _write_info(
+    con: duckdb.DuckDBPyConnection, published_at: datetime, warehouse: Path, threshold: int
+) -> None:
+    con.execute("create schema if not exists serving")
+    con.execute(
+        "create table serving.snapshot_info as select ?::timestamp as published_at, "
+        "?::varchar as warehouse, ?::integer as disclosure_threshold",
+        [published_at.replace(tzinfo=None), str(warehouse), threshold],
+    )
+
+
+def _point_to(serving_dir: Path, snapshot: Path, published_at: datetime, tables: list[str]) -> None:
+    pointer = serving_dir / POINTER_FILE
+    temporary = serving_dir / f".{POINTER_FILE}.{os.getpid()}.tmp"
+    content = {
+        "snapshot": snapshot.relative_to(serving_dir).as_posix(),
+        "published_at": published_at.isoformat(),
+        "tables": tables,
+    }
+    temporary.write_text(json.dumps(content, indent=2), encoding="utf-8")
+    _fsync(temporary)
+    os.replace(temporary, pointer)
+    _fsync(serving_dir)
+
+
+def _remove_old_snapshots(snapshots: Path, current: Path, keep: int) -> None:
+    """Snapshots of this module's names older than the newest `keep`; no other file (a
+    `snapshot-by-hand.duckdb` is neither counted nor removed)."""
+    published = sorted(
+        (p for p in _own_files(snapshots) if SNAPSHOT_NAME.fullmatch(p.name)), reverse=True
+    )
+    for old in published[keep:]:
+        if old != current:
+            old.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
