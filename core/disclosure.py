@@ -68,8 +68,8 @@ import highspy
 import numpy as np
 import polars as pl
 
+from core.reference import CodeListSpec
 from core.settings import DEFAULT_THRESHOLD, Requirement
-from sdmx_export.codelists import CodeListSpec
 
 FREE, PRIMARY, SECONDARY = "F", "C", "D"
 PUBLIC_SUPPRESSED = PRIMARY

@@ -33,6 +33,7 @@ import polars as pl
 from core.disclosure import CURRENT, Cell, Dimension, Link, Publication, earlier_vintage
 from core.settings import StructureSettings
 from core.vocabulary import PERSONS
+from publication.datasets import PERSON_DIMENSIONS
 from publication.linked_tables import CRIM_JUST, EJ_XB_CONV, crim_just_area_links, identity_links
 from publication.partners.breakdowns import BREAKDOWNS, STATELESS, UNKNOWN, every_cell
 from publication.partners.breakdowns import table_dimensions as partner_dimensions
@@ -40,7 +41,6 @@ from publication.partners.config import AgreedTable, PartnerConfig, load_partner
 from publication.partners.structures import partner_structures
 from publication.stored_cells import vintages_as_protected
 from sdmx_export import codelists
-from sdmx_export.datasets import PERSON_DIMENSIONS
 from sdmx_export.layout import DsdLayout
 from sdmx_export.structures import build_structures, dataflow
 

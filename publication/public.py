@@ -81,7 +81,7 @@ def _codes(spec: codelists.CodeListSpec) -> tuple[str, ...]:
 def breakdowns(sections: tuple[str, ...], country: str) -> tuple[Breakdown, ...]:
     """The breakdowns of the convictions page; `sections` are CL_ICCS's level-1 codes
     (UNMAPPED is never published in CRIM_JUST), `country` the GEO of the releases."""
-    # As sdmx_export.datasets writes the two dataflows: one FREQ, LEG_STAT, UNIT and GEO.
+    # As publication.datasets writes the two dataflows: one FREQ, LEG_STAT, UNIT and GEO.
     crim_just = {"FREQ": "A", "LEG_STAT": "PER_CNV", "ICCS": TOTAL, "SEX": "T", "AGE": TOTAL,
                  "CITIZEN": TOTAL, "UNIT": "NR", "GEO": country}  # fmt: skip
     ej_xb_conv = {"FREQ": "A", "XB_CRIME": TOTAL, "CITIZEN": TOTAL, "UNIT": "NR", "GEO": country}

@@ -58,7 +58,7 @@ from sdmx.message import StructureMessage
 
 from core.disclosure import AUDIT_COLUMNS, LOWER, ProtectionError, audit_records
 from core.settings import StructureSettings
-from publication import intents, population
+from publication import datasets, intents, population
 from publication.stored_cells import (
     MEASURE,
     SCHEMA,
@@ -66,7 +66,6 @@ from publication.stored_cells import (
     stored_cells,
     vintages_as_protected,
 )
-from sdmx_export import datasets
 from sdmx_export.layout import DsdLayout
 from sdmx_export.readers import SdmxFileError, read_back
 from sdmx_export.structure_file import write_structure_file

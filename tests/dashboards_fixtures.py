@@ -6,7 +6,7 @@ that public mode has something to hide: 2023 has 2 convicted women (below the th
 3) and a single person convicted through ECRIS.
 
 The releases of persons (PERSON_RELEASES) have the cells the release step would record: made
-from the mart by sdmx_export.datasets with disclosure control, true values with C/D as
+from the mart by publication.datasets with disclosure control, true values with C/D as
 delivered to Eurostat and Eurojust. CRIM_JUST 2023 has a second vintage still under embargo,
 made after LATE_CONVICTIONS and protected together with the first; CRIM_JUST 2024 is under
 embargo; EJ_XB_CONV 2023 is out of embargo.
@@ -287,9 +287,9 @@ def person_release_cells(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
     """The cells of PERSON_RELEASES as the release step makes them from the mart (the
     release id's vintage protected together with the earlier ones of its year)."""
     from core.disclosure import AUDIT_COLUMNS
+    from publication import datasets
     from publication.releases import STATUSES, release_cells
     from publication.stored_cells import observations_from_cells
-    from sdmx_export import datasets
     from sdmx_export.layout import DsdLayout
     from sdmx_export.structures import build_structures, dataflow
 

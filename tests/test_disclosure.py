@@ -32,16 +32,16 @@ from core.disclosure import (
 )
 from core.settings import Requirement, StructureSettings
 from publication import population
-from publication.linked_tables import crim_just_area_links
-from publication.partners.breakdowns import table_dimensions as partner_dimensions
-from publication.partners.config import load_partners
-from sdmx_export.codelists import AGE, CITIZEN, SEX
-from sdmx_export.datasets import (
+from publication.datasets import (
     crim_just_dimensions,
     crim_just_observations,
     ej_xb_conv_dimensions,
     ej_xb_conv_observations,
 )
+from publication.linked_tables import crim_just_area_links
+from publication.partners.breakdowns import table_dimensions as partner_dimensions
+from publication.partners.config import load_partners
+from sdmx_export.codelists import AGE, CITIZEN, SEX
 from sdmx_export.structures import build_structures
 from sdmx_export.validation import read_back, validate_sdmx_file
 from sdmx_export.writers import MessageHeader, write_structure_specific

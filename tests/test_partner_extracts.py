@@ -35,13 +35,13 @@ from landing_files import (
 
 from core.settings import load_settings
 from crimestat.cli import main
+from publication.datasets import crim_just_observations
 from publication.partners.config import CONFIG_DIR, PartnerConfigError, load_partner, load_partners
 from publication.partners.delivery import DeliveryError
 from publication.partners.packages import PackageError, deliver_package
 from publication.partners.structures import partner_structures
 from publication.releases import produce_release, revisions
 from publication.stored_cells import observations_from_cells, stored_cells
-from sdmx_export.datasets import crim_just_observations
 from sdmx_export.layout import DsdLayout
 from sdmx_export.readers import read_back
 from sdmx_export.structures import build_structures, dataflow

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from core.reference import iccs_codes
 from core.settings import REFERENCE_DIR
-from sdmx_export.datasets import crim_just_observations, crim_off_cat_observations
+from publication.datasets import crim_just_observations, crim_off_cat_observations
 from sdmx_export.layout import DsdLayout
 from sdmx_export.schemas import dsd_schema, structure_specific_schema, write_dsd_schema
 from sdmx_export.structures import build_structures

@@ -43,6 +43,7 @@ from core.disclosure import (
     public_values,
 )
 from core.settings import StructureSettings
+from publication.datasets import roll_up
 from publication.partners.breakdowns import (
     BREAKDOWNS,
     ENGLISH,
@@ -55,7 +56,6 @@ from publication.partners.config import AgreedTable
 from publication.partners.structures import FREQUENCY
 from publication.population import link_codes
 from publication.releases import ReleaseError
-from sdmx_export.datasets import roll_up
 
 VALUE = "value"
 # Called with dimensions= and earlier= (how many earlier packages): the other publications of
