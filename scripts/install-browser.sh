@@ -8,6 +8,13 @@ set -euo pipefail
 if [ -x /usr/bin/chromium ]; then
     exit 0
 fi
+# Test workers run side by side (pytest-xdist): the first installs, the others wait for it
+# and then find the package there. apt and dpkg would refuse a second installer anyway.
+exec 9>/tmp/crimestat-apt.lock
+flock 9
+if [ -x /usr/bin/chromium ]; then
+    exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-browser.sh: /usr/bin/chromium is missing and installing it needs root" >&2
     exit 1

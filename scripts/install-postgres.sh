@@ -9,6 +9,13 @@ set -euo pipefail
 if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     exit 0
 fi
+# Test workers run side by side (pytest-xdist): the first installs, the others wait for it
+# and then find the package there. apt and dpkg would refuse a second installer anyway.
+exec 9>/tmp/crimestat-apt.lock
+flock 9
+if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-postgres.sh: PostgreSQL is missing and installing it needs root" >&2
     exit 1
