@@ -39,6 +39,10 @@ class FakeServer:
 def test_ui_starts_dagster_and_dashboards_and_stops_both(
     crimestat_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # `ui` imports Dagster, whose import runs `file` (platform.architecture): imported here
+    # first, so the fake stands only for the two servers whatever ran before this test.
+    import dagster  # noqa: F401
+
     FakeServer.started = []
     monkeypatch.setattr(cli.subprocess, "Popen", FakeServer)
 
