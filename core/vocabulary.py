@@ -14,3 +14,4 @@ UNMAPPED = "UNMAPPED"  # a national offence code with no ICCS correspondence
 PERSONS = "persons"  # the measure of the tables of persons convicted
 CITIZEN_GROUPS = ("NAT", "EU27_2020_FOR", "NEU27_2020_FOR", "STLS", "UNK")
 DATAFLOWS_OF_PERSONS = ("CRIM_JUST", "EJ_XB_CONV")
+DOMESTIC, ECRIS = "DOM", "ECRIS"  # origins of a conviction: the codes of CL_ECRIS

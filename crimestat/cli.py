@@ -348,7 +348,7 @@ ADDRESS_HELP = "Address the dashboards listen on (0.0.0.0 = every interface)."
 def _dashboards_environment(public: bool) -> dict[str, str]:
     """The Streamlit process's environment: the face is fixed there, once (dashboards.face);
     --public, or CRIMESTAT_DASHBOARDS_PUBLIC, makes it the public one."""
-    from dashboards.face import PUBLIC_SETTING, setting_value
+    from core.snapshot_layout import PUBLIC_SETTING, setting_value
 
     environment = dict(os.environ)
     try:

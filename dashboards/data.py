@@ -18,19 +18,15 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from core.vocabulary import TOTAL, UNMAPPED
+from core.snapshot_layout import current_snapshot
+from core.vocabulary import DOMESTIC, ECRIS, TOTAL, UNMAPPED
 from dashboards import face
-from publication.public import DOMESTIC, ECRIS
-from publication.serving import current_snapshot
 
 # The breakdown whose TOTAL is an origin's headline (publication.public.breakdowns): every
 # person convicted at home (CRIM_JUST, the same cell as every other breakdown's total there);
 # persons convicted of serious cross-border crime received through ECRIS (EJ_XB_CONV).
 HEADLINE = {DOMESTIC: "iccs_section", ECRIS: "crime_area"}
 CUSTOMS_BREAKDOWNS = ("violation_type", "border_section", "procedure")
-# Dataflows of person counts: disclosure control records an audit for each of their releases
-# (publication.releases.SOURCES, disclosure_control; not imported here, a test compares).
-AUDITED_DATASETS = ("CRIM_JUST", "EJ_XB_CONV")
 AUDIT_CELL_SCHEMA = {"series_key": pl.String, "time_period": pl.String, "primary": pl.Boolean,
                      "lower": pl.Float64, "upper": pl.Float64}  # fmt: skip
 RELEASE_COLUMNS = ("release_id", "dataset", "reference_period", "vintage", "as_of", "status",
@@ -334,11 +330,11 @@ def violations_by_month(snap: Snapshot, year: int) -> pl.DataFrame:
 
 def violation_points(snap: Snapshot, year: int) -> pl.DataFrame:
     """Located violations by place and type (empty when the snapshot has no coordinates)."""
-    if not snap.has("serving.customs_violation_points"):
+    if not snap.has("marts.customs_violation_points"):
         return pl.DataFrame()
     return snap.query(
         "select customs_post, border_section, violation_type, lat, lon, "
-        "sum(violations)::bigint as violations from serving.customs_violation_points "
+        "sum(violations)::bigint as violations from marts.customs_violation_points "
         "where year(ref_month) = ? and lat is not null and lon is not null "
         "group by all order by violations desc",
         year,
@@ -346,11 +342,11 @@ def violation_points(snap: Snapshot, year: int) -> pl.DataFrame:
 
 
 def violations_by_post(snap: Snapshot, year: int) -> pl.DataFrame:
-    if not snap.has("serving.customs_violation_points"):
+    if not snap.has("marts.customs_violation_points"):
         return pl.DataFrame()
     return snap.query(
         "select customs_post, border_section, sum(violations)::bigint as violations "
-        "from serving.customs_violation_points where year(ref_month) = ? "
+        "from marts.customs_violation_points where year(ref_month) = ? "
         "group by all order by violations desc, customs_post",
         year,
     )
@@ -394,26 +390,26 @@ def freshness_status(snap: Snapshot) -> pl.DataFrame | None:
 
 
 def quarantine_by_rule(snap: Snapshot) -> pl.DataFrame:
-    if not snap.has("serving.quarantine_summary"):
+    if not snap.has("marts.quarantine_summary"):
         return pl.DataFrame()
     return snap.query(
-        "select register, rule, sum(rows)::bigint as rows from serving.quarantine_summary "
+        "select register, rule, sum(rows)::bigint as rows from marts.quarantine_summary "
         "group by all order by register, rows desc"
     )
 
 
 def quarantine_by_month(snap: Snapshot) -> pl.DataFrame:
-    if not snap.has("serving.quarantine_summary"):
+    if not snap.has("marts.quarantine_summary"):
         return pl.DataFrame()
     return snap.query(
         "select partition, register, rule, field, sum(rows)::bigint as rows "
-        "from serving.quarantine_summary group by all order by partition desc, register, rule"
+        "from marts.quarantine_summary group by all order by partition desc, register, rule"
     )
 
 
 def freshness(snap: Snapshot) -> pl.DataFrame:
     """Per register: latest month loaded, last load, totals, and days before the snapshot."""
-    if not snap.has("serving.file_loads_summary"):
+    if not snap.has("marts.file_loads_summary"):
         return pl.DataFrame()
     return snap.query(
         "select register, max(partition) as last_partition, max(last_loaded_at) as "
@@ -421,7 +417,7 @@ def freshness(snap: Snapshot) -> pl.DataFrame:
         "sum(rows_loaded)::bigint as rows_loaded, "
         "sum(rows_quarantined)::bigint as rows_quarantined, "
         "date_diff('day', max(last_loaded_at), (select published_at from serving.snapshot_info)) "
-        "as age_days from serving.file_loads_summary group by register order by register"
+        "as age_days from marts.file_loads_summary group by register order by register"
     )
 
 
@@ -470,30 +466,26 @@ def release_files(snap: Snapshot, release_id: str | None) -> pl.DataFrame:
 
 
 def revisions(snap: Snapshot, release_id: str) -> pl.DataFrame | None:
-    """Cells of a release beside the previous vintage of the same dataset and period; None
-    when there is no previous vintage or no cells were kept."""
-    if not snap.has("releases.release_cells"):
+    """Every cell of a release beside the previous vintage of the same dataset and period
+    (publication.revisions), the largest revisions first; None when there is no previous
+    vintage or no cells were kept."""
+    if not snap.has("serving.release_revisions"):
         return None
-    previous = snap.query(
-        "select p.release_id from releases.releases r join releases.releases p "
-        "on p.dataset = r.dataset and p.reference_period = r.reference_period "
-        "and p.vintage < r.vintage where r.release_id = ? order by p.vintage desc limit 1",
+    frame = snap.query(
+        "select series_key, time_period, previous_value, new_value, difference "
+        "from serving.release_revisions where release_id = ? "
+        "order by abs(coalesce(new_value, 0) - coalesce(previous_value, 0)) desc, 1, 2",
         release_id,
     )
-    if not previous.height:
-        return None
-    return snap.query(
-        "select coalesce(c.series_key, p.series_key) as series_key, "
-        "coalesce(c.time_period, p.time_period) as time_period, "
-        "p.obs_value as previous_value, c.obs_value as value, "
-        "c.obs_value - p.obs_value as difference "
-        "from (select * from releases.release_cells where release_id = ?) c "
-        "full join (select * from releases.release_cells where release_id = ?) p "
-        "on c.series_key = p.series_key and c.time_period = p.time_period "
-        "order by abs(coalesce(c.obs_value, 0) - coalesce(p.obs_value, 0)) desc, 1, 2",
-        release_id,
-        previous.item(),
-    )
+    return frame if frame.height else None
+
+
+def audited_datasets(snap: Snapshot) -> frozenset[str]:
+    """The dataflows whose every release records a disclosure audit (those of person
+    counts), as the snapshot was published with them."""
+    if not snap.has("serving.audited_datasets"):
+        return frozenset()
+    return frozenset(snap.query("select dataset from serving.audited_datasets")["dataset"])
 
 
 def disclosure_audit(snap: Snapshot, release_id: str) -> dict[str, Any] | None:
@@ -535,6 +527,7 @@ def audit_counts(cells: pl.DataFrame) -> dict[str, int]:
 
 
 def export_path(relative_path: str) -> Path:
-    """Where an exported file lives; exports are immutable once published. The public face
-    reads only the public snapshot's own copies of public files."""
+    """Where a file the snapshot lists lives: the copy published beside the snapshots this
+    server reads (exports are immutable once published; the public face has copies of
+    public files only)."""
     return face.files_dir() / relative_path

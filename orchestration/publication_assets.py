@@ -5,7 +5,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from core.settings import load_settings
-from dashboards.face import public_serving_dir
+from core.snapshot_layout import public_serving_dir
 from orchestration.dbt_assets import mart_asset_keys
 from orchestration.gates import require_upstream_checks_passed
 from publication.public_snapshot import publish_public_snapshot

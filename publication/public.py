@@ -43,13 +43,12 @@ import polars as pl
 
 from core.disclosure import FREE, PUBLIC_SUPPRESSED
 from core.settings import StructureSettings
-from core.vocabulary import DATAFLOWS_OF_PERSONS, TOTAL
+from core.vocabulary import DATAFLOWS_OF_PERSONS, DOMESTIC, ECRIS, TOTAL
 from publication.stored_cells import observations_from_cells, stored_cells
 from sdmx_export import codelists
 from sdmx_export.layout import DsdLayout
 from sdmx_export.structures import build_structures, dataflow
 
-DOMESTIC, ECRIS = "DOM", "ECRIS"  # origins: the codes of CL_ECRIS
 CRIM_JUST, EJ_XB_CONV = DATAFLOWS_OF_PERSONS
 SERVING_TABLE = "serving.persons_convicted_breakdowns"
 PUBLIC_TABLE = "public.persons_convicted_breakdowns"

@@ -6,59 +6,58 @@ directory `serving/public/`, and swapped in the same way (a new file under `snap
 allow-list: a new mart or table stays internal until it is added here):
 
 - reference tables (code lists, municipalities, populations);
-- the marts that count offences and customs cases, not persons (PUBLIC_MARTS), and the
-  customs violations located to about a kilometre;
+- the marts that count offences and customs cases, not persons (PUBLIC_MARTS), the customs
+  violations located to about a kilometre among them;
 - `public.persons_convicted_breakdowns`: the breakdowns of persons convicted as released
   (publication.public), derived here from the internal snapshot's table of every vintage:
   per year and dataset the latest vintage whose embargo has passed at publication, every
   suppressed cell with no value and the one flag C (never C vs D);
 - releases of PUBLIC_DATASETS only, and of those only the ones whose embargo has passed at
   publication: their rows, their files, and their cells (a cell not free has no value and
-  flag C). CRIM_JUST and EJ_XB_CONV are transmissions to Eurostat and Eurojust with the
-  true values of confidential cells, and partner tables are bilateral: never public;
+  flag C), and their revisions (publication.revisions) computed from those public cells.
+  CRIM_JUST and EJ_XB_CONV are transmissions to Eurostat and Eurojust with the true values
+  of confidential cells, and partner tables are bilateral: never public;
   nor are disclosure audits (`releases.disclosure_audits`: intervals of suppressed cells),
   which only releases of persons have;
 - the public files themselves, copied (checked against the SHA-256 the release recorded)
-  into `serving/public/files/`, the only place the public face reads files from.
+  into `serving/public/files/` (core.snapshot_layout), the only place the public face reads
+  files from.
 
 Nothing about the pipeline's internals: no quality results, no quarantine or file-load
-summaries, no unmapped national codes, no warehouse path.
+summaries, no unmapped national codes, no list of audited datasets, no warehouse path.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from dashboards.face import FILES_DIR
+from core.disclosure import FREE, PUBLIC_SUPPRESSED
+from core.snapshot_layout import SNAPSHOT_DIR, files_dir
 from publication.intents import kill_point
 from publication.public import PUBLIC_TABLE, SERVING_TABLE, public_rows
+from publication.revisions import write_revisions_table
 from publication.serving import (
-    SNAPSHOT_DIR,
     SnapshotError,
-    _fsync,
     _point_to,
     _remove_old_snapshots,
+    copy_files,
     place_snapshot,
     publication_lock,
     reconcile_snapshots,
     remove_partial,
+    remove_unlisted_files,
     snapshot_names,
 )
 
 PUBLIC_MARTS = (
     "recorded_offences", "recorded_offences_annual", "solved_offences", "customs_violations",
-    "customs_seizures",
+    "customs_seizures", "customs_violation_points",
 )  # fmt: skip
 PUBLIC_DATASETS = ("CRIM_OFF_CAT",)
-FREE = "F"
-CONFIDENTIAL = "C"
 SOURCE = "internal_snapshot"
 KIND = "public_snapshot"  # of the kill points (crash safety as in publication.serving)
 
@@ -93,7 +92,12 @@ def publish_public_snapshot(
                     tables, files = _copy_public(con, published_at.replace(tzinfo=None))
                 finally:
                     con.execute(f"detach {SOURCE}")
-                listed = _copy_files(files, exports_dir, public_dir / FILES_DIR)
+                tables += write_revisions_table(con)
+                listed = (
+                    []
+                    if exports_dir is None
+                    else copy_files(files, exports_dir, files_dir(public_dir))
+                )
                 tables.append(_list_files(con, listed))
                 con.execute("checkpoint")
             place_snapshot(KIND, partial, final)
@@ -102,7 +106,7 @@ def publish_public_snapshot(
         _point_to(public_dir, final, published_at, tables)
         kill_point(f"{KIND}:after_pointer")
         _remove_old_snapshots(snapshots, final, keep)
-        _remove_unlisted_files(public_dir / FILES_DIR, {path for path, _, _ in listed})
+        remove_unlisted_files(files_dir(public_dir), {path for path, _, _ in listed})
     return final
 
 
@@ -128,9 +132,6 @@ def _copy_public(
     for schema, name in sorted(existing):
         if schema == "reference" or (schema == "marts" and name in PUBLIC_MARTS):
             tables.append(copy(f"{schema}.{name}", f"select * from {SOURCE}.{schema}.{name}"))
-    if ("serving", "customs_violation_points") in existing:
-        tables.append(copy("serving.customs_violation_points",
-                           f"select * from {SOURCE}.serving.customs_violation_points"))  # fmt: skip
     if tuple(SERVING_TABLE.split(".")) not in existing:
         raise SnapshotError("the internal snapshot has no persons_convicted_breakdowns")
     tables.append(copy(PUBLIC_TABLE, public_rows(f"{SOURCE}.{SERVING_TABLE}"), now))
@@ -175,47 +176,12 @@ def _copy_public(
                 "releases.release_cells",
                 f"select {', '.join(kept)}, "
                 f"case when conf_status = '{FREE}' then obs_value end as obs_value, "
-                f"case when conf_status = '{FREE}' then '{FREE}' else '{CONFIDENTIAL}' end "
+                f"case when conf_status = '{FREE}' then '{FREE}' else '{PUBLIC_SUPPRESSED}' end "
                 f"as conf_status from {SOURCE}.releases.release_cells "
                 f"where release_id in {public_ids}",
             )
         )
     return tables, files
-
-
-def _copy_files(
-    files: list[tuple[str, str | None]], exports_dir: Path | None, target: Path
-) -> list[tuple[str, int, str]]:
-    """Copy each public file (immutable once published: an existing copy with the same
-    digest stays); a file the exports directory lacks is not offered. Returns (relative
-    path, size, SHA-256) of every file in place."""
-    listed = []
-    if exports_dir is None:
-        return listed
-    exports = Path(exports_dir).resolve()
-    for relative_path, recorded in files:
-        source = (exports / relative_path).resolve()
-        if not source.is_relative_to(exports):
-            raise SnapshotError(f"release file {relative_path!r} is outside {exports}")
-        if not source.is_file():
-            continue
-        digest = _sha256(source)
-        if recorded is not None and digest != recorded:
-            raise SnapshotError(
-                f"{source} does not match the SHA-256 its release recorded: not published"
-            )
-        copy = target / relative_path
-        if not (copy.is_file() and _sha256(copy) == digest):
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            partial = copy.with_name(f".{copy.name}.partial")
-            try:
-                shutil.copyfile(source, partial)
-                _fsync(partial)
-                os.replace(partial, copy)
-            finally:
-                partial.unlink(missing_ok=True)
-        listed.append((relative_path, copy.stat().st_size, digest))
-    return listed
 
 
 def _list_files(con: duckdb.DuckDBPyConnection, listed: list[tuple[str, int, str]]) -> str:
@@ -226,19 +192,3 @@ def _list_files(con: duckdb.DuckDBPyConnection, listed: list[tuple[str, int, str
     if listed:
         con.executemany("insert into serving.export_files values (?, ?, ?)", listed)
     return "serving.export_files"
-
-
-def _remove_unlisted_files(files_dir: Path, listed: set[str]) -> None:
-    """A file no longer public (its release withdrawn from the public list) goes."""
-    if not files_dir.is_dir():
-        return
-    for path in sorted(files_dir.rglob("*"), reverse=True):
-        if path.is_file() and path.relative_to(files_dir).as_posix() not in listed:
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()

@@ -59,6 +59,7 @@ from sdmx.message import StructureMessage
 from core.disclosure import AUDIT_COLUMNS, LOWER, ProtectionError, audit_records
 from core.settings import StructureSettings
 from publication import datasets, intents, population
+from publication.revisions import revisions_query
 from publication.stored_cells import (
     MEASURE,
     SCHEMA,
@@ -338,10 +339,10 @@ def produce_release(
 def revisions(
     con: duckdb.DuckDBPyConnection, dataflow_id: str, period: int | str, vintage: int
 ) -> pl.DataFrame:
-    """Cells of `vintage` that differ from the previous vintage (added, removed or changed):
-    series_key, time_period, previous_value, new_value, difference. Empty when there is no
-    previous vintage or nothing changed. `period` is the release's reference period (a year,
-    or a month YYYY-MM for partner extracts)."""
+    """Cells of `vintage` revised against the previous vintage (added, removed or changed;
+    publication.revisions): series_key, time_period, previous_value, new_value, difference.
+    Empty when there is no previous vintage or nothing changed. `period` is the release's
+    reference period (a year, or a month YYYY-MM for partner extracts)."""
     ensure_release_tables(con)
     schema = {
         "series_key": pl.String,
@@ -350,28 +351,10 @@ def revisions(
         "new_value": pl.Float64,
         "difference": pl.Float64,
     }
-    previous = con.execute(
-        f"select max(vintage) from {SCHEMA}.releases where dataset = ? and reference_period = ? "
-        "and vintage < ?",
-        [dataflow_id, str(period), vintage],
-    ).fetchall()[0]
-    if previous[0] is None:
-        return pl.DataFrame(schema=schema)
     frame = con.sql(
-        "select coalesce(c.series_key, p.series_key) as series_key, "
-        "coalesce(c.time_period, p.time_period) as time_period, "
-        "p.obs_value as previous_value, c.obs_value as new_value, "
-        "c.obs_value - p.obs_value as difference "
-        f"from (select * from {SCHEMA}.release_cells where release_id = ?) c "
-        f"full join (select * from {SCHEMA}.release_cells where release_id = ?) p "
-        "on c.series_key = p.series_key and c.time_period = p.time_period "
-        "where c.obs_value is distinct from p.obs_value "
-        "or c.series_key is null or p.series_key is null "
-        "order by 1, 2",
-        params=[
-            release_id_of(dataflow_id, period, vintage),
-            release_id_of(dataflow_id, period, previous[0]),
-        ],
+        f"select {', '.join(schema)} from ({revisions_query(SCHEMA)}) "
+        "where release_id = ? and revised order by 1, 2",
+        params=[release_id_of(dataflow_id, period, vintage)],
     ).pl()
     return frame.cast(schema) if frame.height else pl.DataFrame(schema=schema)
 

@@ -8,12 +8,15 @@ self-contained DuckDB file and then swaps a pointer to it:
    ATTACHed READ_ONLY (waiting while a writer holds it), the tables are copied with
    CREATE TABLE AS, the warehouse is detached at once, the breakdowns of persons convicted
    are derived from the copies of the releases (publication.public: released figures only,
-   embargoes judged at this publication's time), and the file is checkpointed and closed;
+   embargoes judged at this publication's time), so are their revisions
+   (publication.revisions), the exported files are copied to `serving/files/` (each once:
+   they are immutable) and listed, and the file is checkpointed and closed;
 2. the file is renamed to `snapshot-<UTC time>.duckdb` (complete or absent, never half);
 3. `serving/current.json` is written to a temporary file and `os.replace`d: readers see the
    old pointer or the new one, never a torn one;
-4. snapshots older than the newest `keep` are removed (never the current one). A reader that
-   still has an old snapshot open keeps reading it: an unlinked file lives on while open.
+4. snapshots older than the newest `keep` are removed (never the current one), and files the
+   new snapshot no longer lists. A reader that still has an old snapshot open keeps reading
+   it: an unlinked file lives on while open.
 
 Crash safety (SPEC 13, README "Faults"): `current.json` is the publication's commit record. It
 is replaced atomically, and only after the new file is complete, fsynced, renamed and read
@@ -36,9 +39,11 @@ Kill points for crash tests (CRIMESTAT_KILL_AT, `publication.intents.kill_point`
 `snapshot:after_write`, `snapshot:after_rename`, `snapshot:after_pointer` (before the old
 snapshots are removed); `public_snapshot:...` the same for the public snapshot.
 
-Only aggregates leave the warehouse: marts, reference tables, summaries of quarantine and
-file loads (no record, no reason text, which may quote personal values), customs points
-rounded to about a kilometre.
+Only aggregates leave the warehouse: marts (among them dbt's summaries of quarantine and
+file loads, with no record and no reason text, which may quote personal values, and the
+customs points rounded to about a kilometre), reference tables, the quality gates' results
+and the release tables. The layout of the serving directory and the pointer's format are
+core.snapshot_layout's, which the dashboards read too.
 """
 
 from __future__ import annotations
@@ -46,10 +51,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -59,14 +64,22 @@ from pathlib import Path
 import duckdb
 
 from core.disclosure import DEFAULT_THRESHOLD
+from core.snapshot_layout import (
+    POINTER_FILE,
+    SNAPSHOT_DIR,
+    files_dir,
+    pointed_name,
+    pointer_text,
+)
 from publication import public
 from publication.intents import kill_point
+from publication.releases import SOURCES
+from publication.revisions import write_revisions_table
 
-POINTER_FILE = "current.json"
-SNAPSHOT_DIR = "snapshots"
 SNAPSHOT_PREFIX = "snapshot-"
 SNAPSHOT_SUFFIX = ".duckdb"
 LOCK_WAIT_SECONDS = 600.0
+AUDITED_DATASETS_TABLE = "serving.audited_datasets"
 KIND = "snapshot"  # of the kill points
 # The names this module gives (`%Y%m%dT%H%M%S%fZ`): the only ones its clean-up removes.
 SNAPSHOT_NAME = re.compile(r"snapshot-\d{8}T\d{12}Z\.duckdb")
@@ -92,7 +105,8 @@ class Copy:
     required: bool = False
 
 
-# Reference tables and the summaries the app needs; marts and releases are copied whole.
+# Reference tables and the quality gates' results; marts (the summaries the app needs among
+# them, dbt models like every other) and releases are copied whole.
 COPIES = (
     Copy("reference.iccs_codes", "select * from {source}.reference.iccs_codes",
          ("reference.iccs_codes",), required=True),
@@ -114,23 +128,6 @@ COPIES = (
          ("quality.check_results",)),
     Copy("quality.register_freshness", "select * from {source}.quality.register_freshness",
          ("quality.register_freshness",)),
-    Copy("serving.quarantine_summary",
-         "select register, _partition as partition, rule, field, count(*) as rows "
-         "from {source}.raw.quarantine group by all",
-         ("raw.quarantine",)),
-    Copy("serving.file_loads_summary",
-         "select register, _partition as partition, count(*) as files, "
-         "sum(rows_read) as rows_read, sum(rows_loaded) as rows_loaded, "
-         "sum(rows_quarantined) as rows_quarantined, max(loaded_at) as last_loaded_at "
-         "from {source}.raw.file_loads group by all",
-         ("raw.file_loads",)),
-    # Violations located to two decimals (about 1 km): enough for a map, no exact spot.
-    Copy("serving.customs_violation_points",
-         "select date_trunc('month', detected_at)::date as ref_month, customs_post, "
-         "border_section, violation_type, round(lat, 2) as lat, round(lon, 2) as lon, "
-         "count(*) as violations "
-         "from {source}.staging.stg_customs__violations group by all",
-         ("staging.stg_customs__violations",)),
 )  # fmt: skip
 
 
@@ -147,8 +144,9 @@ def publish_snapshot(
     """Copy the warehouse's marts and what the app needs into a new snapshot, make it the
     current one, and return its path.
 
-    `extra_tables` (schema.table, must exist) are copied as they are; `exports_dir` is
-    listed (path, size, SHA-256 of every file) so the releases page offers the files.
+    `extra_tables` (schema.table, must exist) are copied as they are; every file of
+    `exports_dir` is copied beside the snapshots (`files/`) and listed (path, size, SHA-256)
+    so the releases page offers the files without reading outside its serving directory.
     `threshold` is recorded for the pages' notes on suppressed cells: the threshold the
     releases of persons were protected with (StructureSettings.disclosure).
     """
@@ -159,6 +157,7 @@ def publish_snapshot(
         raise SnapshotError(f"no warehouse at {warehouse_path}: run the pipeline first")
     snapshots = Path(serving_dir) / SNAPSHOT_DIR
     snapshots.mkdir(parents=True, exist_ok=True)
+    files = files_dir(serving_dir)
     with publication_lock(snapshots):
         reconcile_snapshots(Path(serving_dir))
         published_at = datetime.now(UTC)
@@ -167,8 +166,11 @@ def publish_snapshot(
             with contextlib.closing(duckdb.connect(str(partial))) as con:
                 tables = _copy_from_warehouse(con, warehouse_path, extra_tables, lock_wait_seconds)
                 tables += public.write_breakdown_tables(con, published_at.replace(tzinfo=None))
+                tables += write_revisions_table(con)
+                tables.append(_write_audited_datasets(con))
                 if exports_dir is not None:
-                    tables += _list_exports(con, Path(exports_dir))
+                    listed = copy_files(_exports(Path(exports_dir)), Path(exports_dir), files)
+                    tables.append(_list_exports(con, Path(exports_dir), listed))
                 _write_info(con, published_at, warehouse_path, threshold)
                 con.execute("checkpoint")
             place_snapshot(KIND, partial, final)
@@ -177,6 +179,8 @@ def publish_snapshot(
         _point_to(Path(serving_dir), final, published_at, tables)
         kill_point(f"{KIND}:after_pointer")
         _remove_old_snapshots(snapshots, final, keep)
+        if exports_dir is not None:
+            remove_unlisted_files(files, {path for path, _, _ in listed})
     return final
 
 
@@ -249,23 +253,13 @@ def _pointed_name(serving_dir: Path) -> tuple[bool, str | None]:
     """Whether there is a pointer, and the name of the snapshot it names: None when it cannot
     be read or names no snapshot of ours (then no snapshot is taken for a leftover)."""
     try:
-        name = json.loads((serving_dir / POINTER_FILE).read_text(encoding="utf-8"))["snapshot"]
-    except FileNotFoundError:
-        return False, None
+        name = pointed_name(serving_dir)
     except (OSError, ValueError, KeyError, TypeError):
         return True, None
-    directory, _, base = str(name).rpartition("/")
+    if name is None:
+        return False, None
+    directory, _, base = name.rpartition("/")
     return True, (base if directory == SNAPSHOT_DIR and SNAPSHOT_NAME.fullmatch(base) else None)
-
-
-def current_snapshot(serving_dir: Path) -> Path | None:
-    """The snapshot the pointer names, or None before the first publication."""
-    pointer = Path(serving_dir) / POINTER_FILE
-    try:
-        name = json.loads(pointer.read_text(encoding="utf-8"))["snapshot"]
-    except FileNotFoundError:
-        return None
-    return Path(serving_dir) / name
 
 
 def _copy_from_warehouse(
@@ -346,31 +340,98 @@ def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, s
     return {(schema, name) for schema, name in rows}
 
 
-def _list_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[str]:
-    """Every file under the exports directory with its size and SHA-256 (files there are
-    immutable once published, so the app may offer them straight from disk). Hidden names
-    are a publication's own temporaries (a release's `.staging-*`), never offered."""
-    files = sorted(
-        p
-        for p in (exports_dir.rglob("*") if exports_dir.is_dir() else ())
+def _exports(exports_dir: Path) -> list[tuple[str, str | None]]:
+    """Every file under the exports directory (relative path; no recorded digest). Hidden
+    names are a publication's own temporaries (a release's `.staging-*`), never offered."""
+    return [
+        (p.relative_to(exports_dir).as_posix(), None)
+        for p in sorted(exports_dir.rglob("*") if exports_dir.is_dir() else ())
         if p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(exports_dir).parts)
-    )
+    ]
+
+
+def _list_exports(
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, listed: list[tuple[str, int, str]]
+) -> str:
+    """The exported files copied beside the snapshot, with when each was exported."""
     con.execute("create schema if not exists serving")
     con.execute(
         "create table serving.export_files (relative_path varchar, size_bytes bigint, "
         "sha256 varchar, modified_at timestamp)"
     )
-    rows = []
-    for path in files:
-        with path.open("rb") as stream:
-            digest = hashlib.file_digest(stream, "sha256").hexdigest()
-        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-        rows.append((path.relative_to(exports_dir).as_posix(), path.stat().st_size, digest,
-                     modified))  # fmt: skip
+    rows = [
+        (path, size, digest,
+         datetime.fromtimestamp((exports_dir / path).stat().st_mtime, UTC).replace(tzinfo=None))
+        for path, size, digest in listed
+    ]  # fmt: skip
     if rows:
         con.executemany("insert into serving.export_files values (?, ?, ?, ?)", rows)
-    return ["serving.export_files"]
+    return "serving.export_files"
+
+
+def copy_files(
+    files: Sequence[tuple[str, str | None]], exports_dir: Path, target: Path
+) -> list[tuple[str, int, str]]:
+    """Copy each (relative path, recorded SHA-256 or None) of `exports_dir` to `target`, the
+    files directory of a serving directory. Exported files are immutable once published, so
+    an existing copy with the same digest stays; a file the exports directory lacks is not
+    offered; one that differs from the digest its release recorded stops the publication.
+    Returns (relative path, size, SHA-256) of every file in place."""
+    listed = []
+    exports = Path(exports_dir).resolve()
+    for relative_path, recorded in files:
+        source = (exports / relative_path).resolve()
+        if not source.is_relative_to(exports):
+            raise SnapshotError(f"release file {relative_path!r} is outside {exports}")
+        if not source.is_file():
+            continue
+        digest = _sha256(source)
+        if recorded is not None and digest != recorded:
+            raise SnapshotError(
+                f"{source} does not match the SHA-256 its release recorded: not published"
+            )
+        copy = target / relative_path
+        if not (copy.is_file() and _sha256(copy) == digest):
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            partial = copy.with_name(f".{copy.name}.partial")
+            try:
+                shutil.copyfile(source, partial)
+                _fsync(partial)
+                os.replace(partial, copy)
+            finally:
+                partial.unlink(missing_ok=True)
+        listed.append((relative_path, copy.stat().st_size, digest))
+    return listed
+
+
+def remove_unlisted_files(files_dir: Path, listed: set[str]) -> None:
+    """A file the current snapshot no longer lists (a release withdrawn from the public
+    list, an export removed) goes, with the directories it leaves empty."""
+    if not files_dir.is_dir():
+        return
+    for path in sorted(files_dir.rglob("*"), reverse=True):
+        if path.is_file() and path.relative_to(files_dir).as_posix() not in listed:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def _write_audited_datasets(con: duckdb.DuckDBPyConnection) -> str:
+    """The dataflows whose every release records a disclosure audit (those of person
+    counts, publication.releases.SOURCES): the releases page says so when one is missing."""
+    con.execute("create schema if not exists serving")
+    con.execute(f"create table {AUDITED_DATASETS_TABLE} (dataset varchar not null)")
+    con.executemany(
+        f"insert into {AUDITED_DATASETS_TABLE} values (?)",
+        [(name,) for name, source in SOURCES.items() if source.disclosure_control],
+    )
+    return AUDITED_DATASETS_TABLE
 
 
 def _write_info(
@@ -387,12 +448,9 @@ def _write_info(
 def _point_to(serving_dir: Path, snapshot: Path, published_at: datetime, tables: list[str]) -> None:
     pointer = serving_dir / POINTER_FILE
     temporary = serving_dir / f".{POINTER_FILE}.{os.getpid()}.tmp"
-    content = {
-        "snapshot": snapshot.relative_to(serving_dir).as_posix(),
-        "published_at": published_at.isoformat(),
-        "tables": tables,
-    }
-    temporary.write_text(json.dumps(content, indent=2), encoding="utf-8")
+    temporary.write_text(
+        pointer_text(serving_dir, snapshot, published_at, tables), encoding="utf-8"
+    )
     _fsync(temporary)
     os.replace(temporary, pointer)
     _fsync(serving_dir)

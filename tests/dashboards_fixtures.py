@@ -370,7 +370,7 @@ def bare_copy(home: Path, target: Path) -> Path:
 def publish(home: Path) -> tuple[Path, Path]:
     """Publish the internal snapshot of `home` and the public one made from it, as the
     publication asset does."""
-    from dashboards.face import public_serving_dir
+    from core.snapshot_layout import public_serving_dir
     from publication.public_snapshot import publish_public_snapshot
     from publication.serving import publish_snapshot
 

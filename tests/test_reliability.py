@@ -366,7 +366,7 @@ def readable_current(directory: Path) -> Path:
     """The snapshot the pointer names: it must open and have its information table."""
     from dashboards_fixtures import query
 
-    from publication.serving import current_snapshot
+    from core.snapshot_layout import current_snapshot
 
     current = current_snapshot(directory)
     assert current is not None and current.is_file()
@@ -455,7 +455,8 @@ def test_snapshot_clean_up_removes_only_its_own_leftovers(tmp_path: Path) -> Non
     current snapshot, earlier ones, and every other name, link or directory stay."""
     import json
 
-    from publication.serving import POINTER_FILE, reconcile_snapshots
+    from core.snapshot_layout import POINTER_FILE
+    from publication.serving import reconcile_snapshots
 
     serving = tmp_path / "serving"
     snapshots = serving / "snapshots"

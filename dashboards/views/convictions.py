@@ -16,10 +16,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from core.vocabulary import TOTAL
+from core.vocabulary import DOMESTIC, ECRIS, TOTAL
 from dashboards import data
 from dashboards.ui import bar_chart, label, public_mode, snapshot, t, table, year_picker
-from publication.public import DOMESTIC, ECRIS
 
 BREAKDOWNS = {
     DOMESTIC: ("sex", "age_group", "citizen_group", "iccs_section", "crime_area"),

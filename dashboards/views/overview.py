@@ -7,9 +7,9 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from core.vocabulary import DOMESTIC
 from dashboards import data
 from dashboards.ui import label, public_mode, snapshot, t, year_picker
-from publication.public import DOMESTIC
 
 snap = snapshot()
 st.title(t("page_overview"))

@@ -3,8 +3,9 @@ of each release to download, each release's revisions against the previous vinta
 disclosure control audit of a release of person counts (internal face only: the public
 snapshot holds no audit, and the public-mode preview does not show it).
 
-Files are read from the exports directory only when downloaded: published files are
-immutable, so reading them does not race with the pipeline.
+Files are read only when downloaded, from the copies published beside the snapshot
+(core.snapshot_layout): published files are immutable, so reading them does not race with
+the pipeline.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _audit(release_id: str, dataset: str) -> None:
     """Threshold, requirement, counts and every suppressed cell with its interval."""
     audit = data.disclosure_audit(snap, release_id)
     if audit is None:
-        if dataset in data.AUDITED_DATASETS:
+        if dataset in data.audited_datasets(snap):
             st.subheader(t("disclosure_audit"))
             st.info(t("no_audit"))
         return
@@ -134,7 +135,7 @@ else:
     table(
         revised,
         {"series_key": "series_key", "time_period": "time_period",
-         "previous_value": "previous_value", "value": "value", "difference": "difference"},
+         "previous_value": "previous_value", "new_value": "value", "difference": "difference"},
         name=f"revisions_{release_id}",
     )  # fmt: skip
 
