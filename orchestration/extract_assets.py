@@ -13,7 +13,7 @@ from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
 from orchestration.partitions import monthly_partitions
 from publication.partners.config import PartnerConfig, PartnerConfigError, load_partners
-from publication.partners.packages import PackageOutcome, deliver_packages
+from publication.partners.packages import FILES_LOADED, PackageOutcome, deliver_packages
 
 
 def extract_asset_key(partner: str) -> dg.AssetKey:
@@ -44,7 +44,12 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         group_name="publication",
-        deps=[dg.AssetKey(["marts", source]) for source in partner.sources],
+        # the marts it packages, and the dbt model of the files loaded (a month no register
+        # delivered is refused)
+        deps=[
+            *(dg.AssetKey(["marts", source]) for source in partner.sources),
+            dg.AssetKey(FILES_LOADED.split(".")),
+        ],
         partitions_def=monthly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"csv", "sdmx"},

@@ -234,8 +234,14 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_dbt(home: Path, *args: str, dbt_vars: dict[str, Any] | None = None) -> DbtRun:
-    """Run one dbt command in process against the warehouse under `home`.
+def run_dbt(
+    home: Path,
+    *args: str,
+    dbt_vars: dict[str, Any] | None = None,
+    environment: dict[str, str] | None = None,
+) -> DbtRun:
+    """Run one dbt command in process against the warehouse under `home`, with `environment`
+    added to the process environment for the run.
 
     Target and log paths go under `home`, so a run leaves nothing in the repository.
     """
@@ -256,7 +262,9 @@ def run_dbt(home: Path, *args: str, dbt_vars: dict[str, Any] | None = None) -> D
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     started = time.perf_counter()
-    with _environment(CRIMESTAT_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false"):
+    with _environment(
+        CRIMESTAT_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", **(environment or {})
+    ):
         outcome = dbtRunner().invoke(command)
     run = DbtRun(
         success=outcome.success,

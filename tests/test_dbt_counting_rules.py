@@ -1,15 +1,18 @@
-"""The counting rules of SPEC 5, checked on hand-written register rows with hand-computed
-numbers.
+"""The counting rules of SPEC 5: dbt's unit tests, and what only a real build can show.
 
-One warehouse is built for the whole module, in stages, each a dbt invocation:
+Each counting rule is a dbt unit test beside its model (dbt_project/models/**/_*__unit_tests.yml:
+hand-written input rows, hand-computed output rows); `test_dbt_unit_tests_pass` runs them all
+in one `dbt test --select test_type:unit`. What spans several models and dbt invocations is
+checked here on hand-written register rows, one warehouse built for the whole module in
+stages, each a dbt invocation:
   1. wave 1 (everything the registers had written by T1 = 2024-02-01), dbt build: the
      release "built at T1";
-  2. wave 2 arrives (reclassification, annulment, late registration, appeal, customs
-     correction, all written after T1), dbt build with as_of = T1: must equal stage 1;
-  3. dbt build without as_of: the latest state;
-  4. wave 3 arrives, dbt build of the monthly marts (and their ancestors) for the window
-     2023-02..2023-03 only;
-  5. dbt docs generate.
+  2. wave 3 arrives, dbt build of the monthly marts (and their ancestors) for the window
+     2023-02..2023-03 only: the window moves to the new state, nothing else does;
+  3. wave 2 arrives (reclassification, annulment, late registration, appeal, customs
+     correction), dbt build with as_of = T1: waves 2 and 3, written after T1, change
+     nothing, so it must equal stage 1;
+  4. dbt docs generate.
 Each stage's marts are kept as a snapshot the tests read.
 """
 
@@ -17,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from dbt_fixtures import (
+    DBT_PROJECT_DIR,
     MONTHLY_MARTS,
     DbtRun,
     RawWriter,
@@ -34,13 +38,6 @@ from dbt_fixtures import (
 
 T1 = "2024-02-01 00:00:00"
 WINDOW = {"month_from": "2023-02", "month_to": "2023-03"}
-
-# Population of the seed county_population.csv (hand-copied: the rate checks must not read
-# the seed through the code under test).
-POPULATION_2023 = {"LT011": 851346, "LT022": 580333, "LT023": 336104, "LT026": 261764}
-POPULATION_2020 = {"LT011": 820725}
-COUNTRY_POPULATION_2023 = 2860002  # sum of the ten counties' 2023 figures
-COUNTRY_POPULATION_2020 = 2794329  # sum of the ten counties' 2020 figures
 
 VILNIUS = "Vilniaus m. sav."  # LT011
 KAUNAS = "Kauno m. sav."  # LT022
@@ -311,7 +308,7 @@ WAVE2_CUSTOMS = [
 ]  # fmt: skip
 
 # --------------------------------------------------------------------------------------
-# Wave 3: arrives before the windowed rebuild of 2023-02..2023-03.
+# Wave 3: arrives before the windowed rebuild of 2023-02..2023-03 (written after T1 too).
 # --------------------------------------------------------------------------------------
 WAVE3_INCIDENTS = [
     # In the window: a new February theft in Alytus, and E06 (February murder) annulled.
@@ -359,9 +356,6 @@ class Stage:
             if all(row[name] == value for name, value in where.items())
         ]
 
-    def total(self, mart: str, measure: str, **where: Any) -> Any:
-        return sum(row[measure] for row in self.rows(mart, **where))
-
     def value(self, mart: str, measure: str, **where: Any) -> Any:
         rows = self.rows(mart, **where)
         assert len(rows) == 1, f"{mart} {where}: expected one row, got {rows}"
@@ -384,20 +378,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     writer.customs(WAVE1_CUSTOMS)
     run = run_dbt(home, "build")
     stages["built_at_t1"] = Stage(run, snapshot_marts(home))
-    stages["staging_at_t1"] = {
-        "conviction_offences": fetch(
-            home, "select * from staging.stg_convictions__conviction_offences order by all"
-        ),
-    }
-
-    writer.incidents(WAVE2_INCIDENTS)
-    writer.convictions(WAVE2_CONVICTIONS)
-    writer.customs(WAVE2_CUSTOMS)
-    run = run_dbt(home, "build", dbt_vars={"as_of": T1})
-    stages["as_of_t1"] = Stage(run, snapshot_marts(home))
-
-    run = run_dbt(home, "build")
-    stages["latest"] = Stage(run, snapshot_marts(home))
 
     writer.incidents(WAVE3_INCIDENTS)
     writer.customs(WAVE3_CUSTOMS)
@@ -407,8 +387,44 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     run = run_dbt(home, "build", "--select", *monthly_lineage, dbt_vars=WINDOW)
     stages["window"] = Stage(run, snapshot_marts(home))
 
+    writer.incidents(WAVE2_INCIDENTS)
+    writer.convictions(WAVE2_CONVICTIONS)
+    writer.customs(WAVE2_CUSTOMS)
+    run = run_dbt(home, "build", dbt_vars={"as_of": T1})
+    stages["as_of_t1"] = Stage(run, snapshot_marts(home))
+
     stages["docs"] = run_dbt(home, "docs", "generate")
     return stages
+
+
+# --------------------------------------------------------------------------------------
+# The counting rules, as dbt unit tests
+# --------------------------------------------------------------------------------------
+
+
+def unit_test_names() -> set[str]:
+    """Every unit test the project's YAML defines."""
+    return {
+        test["name"]
+        for path in (DBT_PROJECT_DIR / "models").rglob("_*__unit_tests.yml")
+        for test in yaml.safe_load(path.read_text())["unit_tests"]
+    }
+
+
+def test_dbt_unit_tests_pass(warehouse: dict[str, Any]) -> None:
+    """One `dbt test --select test_type:unit` (dbt reads the column types of a unit test's
+    inputs from the warehouse, so it runs on the module's built warehouse; the unit tests are
+    enabled only by CRIMESTAT_DBT_UNIT_TESTS, see dbt_project.yml)."""
+    run = run_dbt(
+        warehouse["home"], "test", "--select", "test_type:unit",
+        environment={"CRIMESTAT_DBT_UNIT_TESTS": "true"},
+    )  # fmt: skip
+    assert run.exception is None, run.exception
+    failed = {name: run.messages[name] for name, status in run.statuses.items() if status != "pass"}
+    assert not failed, failed
+    # every unit test defined ran: none disabled, none left out of the selection
+    assert set(run.statuses) == unit_test_names()
+    assert run.success
 
 
 # --------------------------------------------------------------------------------------
@@ -417,7 +433,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_build_fails_only_on_the_unmapped_codes_test(warehouse: dict[str, Any]) -> None:
-    for stage_name in ("built_at_t1", "as_of_t1", "latest"):
+    for stage_name in ("built_at_t1", "as_of_t1"):
         run = warehouse[stage_name].run
         assert run.exception is None, run.exception
         assert not run.success, "the unmapped-code test must fail the build"
@@ -428,6 +444,9 @@ def test_build_fails_only_on_the_unmapped_codes_test(warehouse: dict[str, Any]) 
         # every model and seed was built despite the failing test
         assert run.statuses["unmapped_offence_codes"] == "success"
         assert run.statuses["recorded_offences_annual"] == "success"
+        # the singular tests of the roll-up and of persons counted once hold on real data
+        assert run.statuses["assert_iccs_rollup_adds_up"] == "pass"
+        assert run.statuses["assert_persons_counted_once_per_year"] == "pass"
         # the conviction of a 13-year-old is flagged, as a warning
         assert (
             run.statuses[
@@ -435,320 +454,22 @@ def test_build_fails_only_on_the_unmapped_codes_test(warehouse: dict[str, Any]) 
             ]
             == "warn"
         )
+    # a build does not run the unit tests (they test the code, not the data)
+    assert not any(name in warehouse["built_at_t1"].run.statuses for name in unit_test_names())
 
 
-def test_unknown_codes_are_reported_and_still_counted(warehouse: dict[str, Any]) -> None:
+def test_unknown_codes_reach_the_report_and_the_counts(warehouse: dict[str, Any]) -> None:
+    """Through the whole chain: BK999 (incidents) and BK998 (in one conviction version,
+    delivered twice) are reported once each, and E10 still counts under UNMAPPED."""
     stage = warehouse["built_at_t1"]
     unmapped = {
         (row["register"], row["offence_code"]): (row["records"], row["versions"])
         for row in stage.marts["unmapped_offence_codes"]
     }
-    # ANK123 (administrative) is no criminal code; BK998 is in one conviction version
-    # (delivered twice, counted once).
     assert unmapped == {("incidents", "BK999"): (1, 1), ("convictions", "BK998"): (1, 1)}
-    assert stage.value(
-        "recorded_offences", "offences", ref_month=month("2023-03"), iccs_code="UNMAPPED"
-    ) == 1  # fmt: skip
     assert stage.value(
         "recorded_offences_annual", "offences", ref_year=2023, geo="LT", iccs_code="UNMAPPED"
     ) == 1  # fmt: skip
-    assert (
-        stage.value(
-            "recorded_offences_annual", "offences", ref_year=2023, geo="LT023", iccs_code="TOTAL"
-        )
-        == 2
-    )  # fmt: skip (E10 unmapped + E11 fraud)
-
-
-# --------------------------------------------------------------------------------------
-# Recorded offences
-# --------------------------------------------------------------------------------------
-
-
-def test_recorded_offences_by_month_as_of_t1(warehouse: dict[str, Any]) -> None:
-    stage = warehouse["built_at_t1"]
-    got = {
-        (r["ref_month"].isoformat()[:7], r["municipality"], r["nuts3"], r["iccs_code"],
-         r["attempt"]): r["offences"]
-        for r in stage.marts["recorded_offences"]
-    }  # fmt: skip
-    assert got == {
-        ("2022-12", VILNIUS, "LT011", "05012", False): 1,  # E14
-        ("2023-01", VILNIUS, "LT011", "0502", False): 1,  # E01 (registered in December)
-        ("2023-01", VILNIUS, "LT011", "0401", False): 1,  # E13
-        ("2023-01", KAUNAS, "LT022", "020111", False): 1,  # E04 (as classified at T1)
-        ("2023-01", SIAULIAI, "LT026", "0502", False): 3,  # E17, E18, E19
-        ("2023-02", KAUNAS, "LT022", "0102", True): 1,  # E05 attempted murder
-        ("2023-02", KAUNAS, "LT022", "0101", False): 1,  # E06 murder
-        ("2023-02", KAUNAS, "LT022", "0504", False): 1,  # E16
-        ("2023-02", VILNIUS, "LT011", "0502", True): 1,  # E07 attempted theft
-        ("2023-03", KLAIPEDA, "LT023", "UNMAPPED", False): 1,  # E10
-        ("2023-03", KLAIPEDA, "LT023", "0701", False): 1,  # E11
-    }
-    # E02 (no pre-trial), E03 and E15 (annulled), E08/E09 (not criminal) are absent, and the
-    # twice-delivered E01 counts once.
-
-
-def test_pretrial_start_decides_the_period(warehouse: dict[str, Any]) -> None:
-    stage = warehouse["built_at_t1"]
-    december = stage.total("recorded_offences", "offences", ref_month=month("2022-12"))
-    january_vilnius_theft = stage.value(
-        "recorded_offences", "offences", ref_month=month("2023-01"), municipality=VILNIUS,
-        iccs_code="0502",
-    )  # fmt: skip
-    assert december == 1  # only E14; E01 was registered in December but counts in January
-    assert january_vilnius_theft == 1
-
-
-def test_reclassification_follows_as_of(warehouse: dict[str, Any]) -> None:
-    at_t1, latest = warehouse["as_of_t1"], warehouse["latest"]
-    kaunas_january = {"ref_month": month("2023-01"), "municipality": KAUNAS}
-    assert [r["iccs_code"] for r in at_t1.rows("recorded_offences", **kaunas_january)] == ["020111"]
-    assert [r["iccs_code"] for r in latest.rows("recorded_offences", **kaunas_january)] == ["02012"]
-    # and the annual roll-up follows: 02012 -> 0201 -> 02 instead of 020111 -> 02011 -> ...
-    annual = {"ref_year": 2023, "geo": "LT022"}
-    assert latest.rows("recorded_offences_annual", iccs_code="020111", **annual) == []
-    assert latest.value("recorded_offences_annual", "offences", iccs_code="02012", **annual) == 1
-    assert latest.value("recorded_offences_annual", "offences", iccs_code="0201", **annual) == 1
-
-
-def test_latest_state_counts_late_registrations_and_annulments(warehouse: dict[str, Any]) -> None:
-    latest = warehouse["latest"]
-    march = {
-        (r["municipality"], r["iccs_code"]): r["offences"]
-        for r in latest.rows("recorded_offences", ref_month=month("2023-03"))
-    }
-    # E11 annulled after T1 is gone, E12 registered late is in.
-    assert march == {(KLAIPEDA, "UNMAPPED"): 1, (ALYTUS, "0504"): 1}
-
-
-def test_attempted_homicide_apart(warehouse: dict[str, Any]) -> None:
-    stage = warehouse["built_at_t1"]
-    lt_2023 = {"ref_year": 2023, "geo": "LT"}
-    assert stage.value("recorded_offences_annual", "offences", iccs_code="0102", **lt_2023) == 1
-    assert stage.value("recorded_offences_annual", "offences", iccs_code="0101", **lt_2023) == 1
-    assert stage.value("recorded_offences_annual", "offences", iccs_code="01", **lt_2023) == 2
-    # an attempted theft stays theft, flagged as attempt
-    assert stage.value(
-        "recorded_offences", "offences", ref_month=month("2023-02"), iccs_code="0502",
-        attempt=True,
-    ) == 1  # fmt: skip
-
-
-def test_iccs_rollup_adds_up(warehouse: dict[str, Any]) -> None:
-    stage = warehouse["built_at_t1"]
-    lt_2023 = {r["iccs_code"]: r for r in stage.rows("recorded_offences_annual", ref_year=2023,
-                                                      geo="LT")}  # fmt: skip
-    offences = {code: row["offences"] for code, row in lt_2023.items()}
-    assert offences == {
-        "TOTAL": 12,
-        "UNMAPPED": 1,
-        "01": 2, "0101": 1, "0102": 1,
-        "02": 1, "0201": 1, "02011": 1, "020111": 1,
-        "04": 1, "0401": 1,
-        "05": 6, "0502": 5, "0504": 1,
-        "07": 1, "0701": 1,
-    }  # fmt: skip
-    levels = {code: row["iccs_level"] for code, row in lt_2023.items()}
-    assert levels["TOTAL"] == 0 and levels["UNMAPPED"] is None
-    assert levels["02"] == 1 and levels["0201"] == 2 and levels["02011"] == 3
-    assert levels["020111"] == 4
-    # a section is the sum of its children, TOTAL the sum of the sections plus UNMAPPED
-    assert offences["05"] == offences["0502"] + offences["0504"]
-    assert offences["01"] == offences["0101"] + offences["0102"]
-    sections = [code for code, level in levels.items() if level == 1]
-    assert offences["TOTAL"] == sum(offences[c] for c in sections) + offences["UNMAPPED"]
-    # the country is the sum of its counties at every code
-    for code, total in offences.items():
-        counties = stage.total(
-            "recorded_offences_annual", "offences", ref_year=2023, iccs_code=code,
-            geo_level="NUTS3",
-        )  # fmt: skip
-        assert counties == total, code
-    # and the dbt singular test on the roll-up passed
-    assert stage.run.statuses["assert_iccs_rollup_adds_up"] == "pass"
-
-
-def test_rates_per_100k(warehouse: dict[str, Any]) -> None:
-    stage = warehouse["built_at_t1"]
-
-    def rate(**where: Any) -> float:
-        return float(stage.value("recorded_offences_annual", "rate_per_100k", **where))
-
-    # 2023 has its own figures
-    assert rate(ref_year=2023, geo="LT", iccs_code="TOTAL") == pytest.approx(
-        12 * 100_000 / COUNTRY_POPULATION_2023, abs=0.005
-    )
-    assert rate(ref_year=2023, geo="LT022", iccs_code="TOTAL") == pytest.approx(
-        4 * 100_000 / POPULATION_2023["LT022"], abs=0.005
-    )  # E04, E05, E06, E16
-    assert rate(ref_year=2023, geo="LT026", iccs_code="0502") == pytest.approx(
-        3 * 100_000 / POPULATION_2023["LT026"], abs=0.005
-    )
-    # 2022 has none: the latest figure at or before it, 2020's
-    assert rate(ref_year=2022, geo="LT011", iccs_code="TOTAL") == pytest.approx(
-        1 * 100_000 / POPULATION_2020["LT011"], abs=0.005
-    )
-    assert rate(ref_year=2022, geo="LT", iccs_code="TOTAL") == pytest.approx(
-        1 * 100_000 / COUNTRY_POPULATION_2020, abs=0.005
-    )
-    assert stage.value(
-        "recorded_offences_annual", "population", ref_year=2022, geo="LT", iccs_code="TOTAL"
-    ) == COUNTRY_POPULATION_2020  # fmt: skip
-
-
-# --------------------------------------------------------------------------------------
-# Solved offences
-# --------------------------------------------------------------------------------------
-
-
-def test_solved_offences_in_month_of_solving_decision(warehouse: dict[str, Any]) -> None:
-    def solved(stage: Stage) -> dict[tuple[str, str, str], int]:
-        return {
-            (r["ref_month"].isoformat()[:7], r["nuts3"], r["iccs_code"]): r["offences"]
-            for r in stage.marts["solved_offences"]
-        }
-
-    at_t1 = {
-        ("2023-01", "LT011", "05012"): 1,  # E14 sent to court in January (recorded Dec 2022)
-        ("2023-02", "LT011", "0401"): 1,  # E13 solved Feb, sent to court April: once, Feb
-        ("2023-03", "LT026", "0502"): 1,  # E18 solved March, closed June
-        ("2023-05", "LT026", "0502"): 1,  # E17 solved Feb, reopened, solved again in May
-    }
-    # E15 (annulled) and E19 (closed unsolved) never appear.
-    assert solved(warehouse["built_at_t1"]) == at_t1
-    assert solved(warehouse["latest"]) == {**at_t1, ("2024-02", "LT022", "0504"): 1}  # E16
-
-
-# --------------------------------------------------------------------------------------
-# Persons convicted
-# --------------------------------------------------------------------------------------
-
-PERSONS_2023_AT_T1 = {
-    # (iccs_code, sex, age_group, citizen_group, sanction, via_ecris): persons
-    ("0401", "M", "Y25-34", "NAT", "imprisonment", False): 1,  # A (C02 beats C01's fine)
-    ("06012", "M", "Y25-34", "NAT", "imprisonment", True): 1,  # A through ECRIS (C07)
-    ("0502", "F", "Y14-17", "EU27_2020_FOR", "suspended", False): 1,  # B, Latvian, 17
-    ("0701", "M", "Y_GE65", "NEU27_2020_FOR", "fine", False): 1,  # C, Ukrainian, 70
-    ("0502", "M", "Y25-34", "STLS", "community_work", False): 1,  # D, stateless
-    ("0502", "M", "UNK", "UNK", "other", False): 1,  # E, 13, citizenship unknown
-    ("0401", "M", "Y35-44", "NAT", "imprisonment", False): 1,  # H (before the appeal)
-    ("0701", "F", "Y45-54", "NAT", "fine", False): 1,  # I (2023 conviction)
-    ("07041", "F", "Y45-54", "NAT", "fine", False): 1,  # J, main offence of version 2
-    ("06012", "M", "Y18-24", "NAT", "imprisonment", False): 1,  # K (24 months beats 12)
-}
-
-
-def persons(stage: Stage, year: int) -> dict[tuple[Any, ...], int]:
-    return {
-        (r["iccs_code"], r["sex"], r["age_group"], r["citizen_group"], r["sanction"],
-         r["via_ecris"]): r["persons"]
-        for r in stage.rows("persons_convicted", ref_year=year)
-    }  # fmt: skip
-
-
-def test_persons_convicted_once_per_year_under_main_offence(warehouse: dict[str, Any]) -> None:
-    stage = warehouse["built_at_t1"]
-    assert persons(stage, 2023) == PERSONS_2023_AT_T1
-    # F (pending) and G (annulled) are nowhere; I's 2022 conviction counts in 2022.
-    assert persons(stage, 2022) == {("0701", "F", "Y45-54", "NAT", "fine", False): 1}
-    assert stage.total("persons_convicted", "persons", ref_year=2023, via_ecris=False) == 9
-    assert stage.run.statuses["assert_persons_counted_once_per_year"] == "pass"
-
-
-def test_age_groups_and_broad_aggregates(warehouse: dict[str, Any]) -> None:
-    stage = warehouse["built_at_t1"]
-    broad = {}
-    for row in stage.rows("persons_convicted", ref_year=2023, via_ecris=False):
-        broad[row["age_group_broad"]] = broad.get(row["age_group_broad"], 0) + row["persons"]
-    assert broad == {"Y_LT18": 1, "Y_GE18": 7, "UNK": 1}
-
-
-def test_conviction_offences_follow_the_chosen_version(warehouse: dict[str, Any]) -> None:
-    offences = [
-        (r["version"], r["offence_seq"], r["offence_code"], r["is_main"])
-        for r in warehouse["staging_at_t1"]["conviction_offences"]
-        if r["conviction_id"] == "C13"
-    ]
-    # version 2's offences, once, although version 2 was delivered twice
-    assert offences == [(2, 1, "BK216", True), (2, 2, "BK998", False)]
-
-
-def test_appeal_moves_the_person_to_the_new_year(warehouse: dict[str, Any]) -> None:
-    latest = warehouse["latest"]
-    expected_2023 = dict(PERSONS_2023_AT_T1)
-    del expected_2023[("0401", "M", "Y35-44", "NAT", "imprisonment", False)]
-    assert persons(latest, 2023) == expected_2023
-    assert persons(latest, 2024) == {("0401", "M", "Y35-44", "NAT", "suspended", False): 1}
-
-
-def test_persons_convicted_by_citizenship_once_per_month(warehouse: dict[str, Any]) -> None:
-    rows = {
-        (r["ref_month"].isoformat()[:7], r["citizenship"], r["iccs_code"], r["sex"],
-         r["age_group"], r["via_ecris"]): r["persons"]
-        for r in warehouse["built_at_t1"].marts["persons_convicted_by_citizenship"]
-    }  # fmt: skip
-    assert rows == {
-        ("2022-11", "LT", "0701", "F", "Y45-54", False): 1,  # I in 2022 ...
-        ("2023-08", "LT", "0701", "F", "Y45-54", False): 1,  # ... and again in 2023
-        ("2023-02", "LT", "0401", "M", "Y35-44", False): 1,  # H
-        ("2023-02", "LT", "0401", "M", "Y18-24", False): 1,  # K's first prison sentence
-        ("2023-09", "LT", "06012", "M", "Y18-24", False): 1,  # K: 24 months beat the fine
-        ("2023-03", "LT", "0701", "M", "Y25-34", False): 1,  # A's fine: its own month
-        ("2023-03", "LT", "07041", "F", "Y45-54", False): 1,  # J
-        ("2023-06", "LT", "0401", "M", "Y25-34", False): 1,  # A's prison sentence
-        ("2023-07", "LT", "06012", "M", "Y25-34", True): 1,  # A through ECRIS
-        ("2023-04", "LV", "0502", "F", "Y14-17", False): 1,  # B, Latvian
-        ("2023-05", "UA", "0701", "M", "Y_GE65", False): 1,  # C
-        ("2023-05", "XX", "0502", "M", "Y25-34", False): 1,  # D, stateless
-        ("2023-05", "UNK", "0502", "M", "UNK", False): 1,  # E, citizenship unknown
-    }
-
-
-# --------------------------------------------------------------------------------------
-# Customs
-# --------------------------------------------------------------------------------------
-
-
-def test_customs_violations_and_seizures(warehouse: dict[str, Any]) -> None:
-    def violations(stage: Stage) -> dict[tuple[str, ...], int]:
-        return {
-            (r["ref_month"].isoformat()[:7], r["violation_type"], r["border_section"],
-             r["procedure"]): r["violations"]
-            for r in stage.marts["customs_violations"]
-        }  # fmt: skip
-
-    def seizures(stage: Stage) -> dict[tuple[str, ...], tuple[Decimal, Decimal]]:
-        return {
-            (r["ref_month"].isoformat()[:7], r["goods_category"], r["unit"]):
-                (r["quantity"], r["value_eur"])
-            for r in stage.marts["customs_seizures"]
-        }  # fmt: skip
-
-    at_t1, latest = warehouse["built_at_t1"], warehouse["latest"]
-    assert violations(at_t1) == {
-        ("2023-01", "cigarettes", "LT-BY", "administrative"): 1,
-        ("2023-01", "alcohol", "LT-RU", "criminal"): 1,
-        ("2023-02", "fuel", "LT-LV", "administrative"): 1,
-    }
-    assert seizures(at_t1) == {
-        ("2023-01", "cigarettes", "sticks"): (Decimal("10000"), Decimal("2500")),
-        ("2023-01", "tobacco", "kg"): (Decimal("5"), Decimal("300")),
-        ("2023-01", "alcohol", "l"): (Decimal("100"), Decimal("800")),
-        ("2023-02", "fuel", "l"): (Decimal("500"), Decimal("600")),
-    }
-    # V1's correction (after T1) changes its procedure and replaces its seizure lines by
-    # those of the latest export that delivered it.
-    assert violations(latest) == {
-        ("2023-01", "cigarettes", "LT-BY", "criminal"): 1,
-        ("2023-01", "alcohol", "LT-RU", "criminal"): 1,
-        ("2023-02", "fuel", "LT-LV", "administrative"): 1,
-    }
-    assert seizures(latest) == {
-        ("2023-01", "cigarettes", "sticks"): (Decimal("12000"), Decimal("3000")),
-        ("2023-01", "alcohol", "l"): (Decimal("100"), Decimal("800")),
-        ("2023-02", "fuel", "l"): (Decimal("500"), Decimal("600")),
-    }
 
 
 # --------------------------------------------------------------------------------------
@@ -759,24 +480,24 @@ def test_customs_violations_and_seizures(warehouse: dict[str, Any]) -> None:
 def test_as_of_t1_after_newer_versions_reproduces_the_release_built_at_t1(
     warehouse: dict[str, Any],
 ) -> None:
-    built_at_t1, as_of_t1, latest = (
-        warehouse["built_at_t1"], warehouse["as_of_t1"], warehouse["latest"]
+    built_at_t1, as_of_t1, window = (
+        warehouse["built_at_t1"], warehouse["as_of_t1"], warehouse["window"]
     )  # fmt: skip
     for mart, rows in built_at_t1.marts.items():
         assert rows, f"{mart} is empty: the fixture exercises nothing"
         assert as_of_t1.marts[mart] == rows, mart
-    # ... while the newer versions do change the latest numbers
-    for mart in ("recorded_offences", "recorded_offences_annual", "solved_offences",
-                 "persons_convicted", "customs_violations", "customs_seizures"):  # fmt: skip
-        assert latest.marts[mart] != built_at_t1.marts[mart], mart
+    # ... while the newer versions do change the numbers of a build without as_of (the
+    # windowed build: E06 annulled and E20 new in February, February's violation moved)
+    for mart in ("recorded_offences", "customs_violations", "customs_seizures"):
+        assert window.marts[mart] != built_at_t1.marts[mart], mart
 
 
 def test_month_window_rebuilds_only_the_window(warehouse: dict[str, Any]) -> None:
-    before, after = warehouse["latest"], warehouse["window"]
+    before, after = warehouse["built_at_t1"], warehouse["window"]
     assert after.run.success, after.run.failed_nodes()
     in_window = {month("2023-02"), month("2023-03")}
     for mart in ("recorded_offences", "solved_offences", "customs_violations",
-                 "customs_seizures"):  # fmt: skip
+                 "customs_seizures", "persons_convicted_by_citizenship"):  # fmt: skip
         outside_before = [r for r in before.marts[mart] if r["ref_month"] not in in_window]
         outside_after = [r for r in after.marts[mart] if r["ref_month"] not in in_window]
         # months outside the window are untouched: E01's annulment (January) and the new
@@ -801,6 +522,7 @@ def test_month_window_rebuilds_only_the_window(warehouse: dict[str, Any]) -> Non
     ) == 1  # fmt: skip
     # the annual marts were not part of the windowed run
     assert after.marts["recorded_offences_annual"] == before.marts["recorded_offences_annual"]
+    assert after.marts["persons_convicted"] == before.marts["persons_convicted"]
 
 
 def test_month_window_needs_both_bounds(warehouse: dict[str, Any]) -> None:
@@ -826,7 +548,7 @@ def test_docs_generate(warehouse: dict[str, Any]) -> None:
 
 def test_report_build_time(warehouse: dict[str, Any], capsys: pytest.CaptureFixture) -> None:
     with capsys.disabled():
-        for name in ("built_at_t1", "as_of_t1", "latest", "window"):
+        for name in ("built_at_t1", "window", "as_of_t1"):
             print(f"\n  dbt {name}: {warehouse[name].run.seconds:.1f} s", end="")
         print(f"\n  dbt docs generate: {warehouse['docs'].seconds:.1f} s")
 

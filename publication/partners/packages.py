@@ -46,7 +46,7 @@ import duckdb
 import polars as pl
 from sdmx.message import StructureMessage
 
-from core.contracts import FILE_LOADS, MONTH_PATTERN
+from core.contracts import MONTH_PATTERN
 from core.disclosure import AUDIT_COLUMNS, audit_records
 from core.settings import DEFAULT_OUTBOX_FILE_MODE, StructureSettings
 from publication import intents, population
@@ -92,6 +92,9 @@ from sdmx_export.structures import dataflow
 from sdmx_export.writers import MessageHeader, write_sdmx_csv, write_structure_specific
 
 STATUS = "provisional"
+# The files loaded, as the warehouse's dbt model serves them (publication reads what dbt
+# built, never the raw layer the ingestion writes).
+FILES_LOADED = "staging.stg_ingestion__file_loads"
 STRUCTURE_FILE = "structure.xml"
 EXTENSIONS = {"csv": ".csv", "sdmx-csv": ".sdmx.csv", "sdmx-ml": ".xml"}
 FORMAT_NAMES = {
@@ -317,12 +320,12 @@ def _tables(
     """Every agreed table's observations and cells. Refused for a month no register has
     delivered anything for: its empty tables would tell the partner 'nothing happened'."""
     loaded = con.execute(
-        f"select count(*) from {FILE_LOADS.qualified} where _partition = ?", [month]
+        f"select count(*) from {FILES_LOADED} where _partition = ?", [month]
     ).fetchall()[0][0]
     if not loaded:
         raise PackageError(
             f"{partner.code} {month}: no register extract of {month} has been loaded "
-            f"({FILE_LOADS.qualified}): materialize the month first"
+            f"({FILES_LOADED}): materialize the month first"
         )
     marts = {source: mart_rows(con, source, month) for source in partner.sources}
     tables = []
