@@ -136,6 +136,7 @@ class SmtpSettings:
 
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
+LOCK_WAIT_SECONDS = 600.0
 
 
 def _max_line_bytes() -> int:
@@ -176,7 +177,7 @@ class Settings:
     # How long a connection (crimestat's and dbt's) waits for the warehouse's lock while
     # another process writes it, and how long `crimestat materialize` waits for a run already
     # going on the same home, before giving up with a message.
-    lock_wait_seconds: float = 600.0
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS
     run_lock_wait_seconds: float = 3600.0
 
     def __repr__(self) -> str:

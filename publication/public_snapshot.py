@@ -28,7 +28,6 @@ summaries, no unmapped national codes, no warehouse path.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 from datetime import UTC, datetime
@@ -36,13 +35,13 @@ from pathlib import Path
 
 import duckdb
 
+from core.files import fsync, sha256_of
 from dashboards.face import FILES_DIR
 from publication.intents import kill_point
 from publication.public import PUBLIC_TABLE, SERVING_TABLE, public_rows
 from publication.serving import (
     SNAPSHOT_DIR,
     SnapshotError,
-    _fsync,
     _point_to,
     _remove_old_snapshots,
     place_snapshot,
@@ -199,18 +198,18 @@ def _copy_files(
             raise SnapshotError(f"release file {relative_path!r} is outside {exports}")
         if not source.is_file():
             continue
-        digest = _sha256(source)
+        digest = sha256_of(source)
         if recorded is not None and digest != recorded:
             raise SnapshotError(
                 f"{source} does not match the SHA-256 its release recorded: not published"
             )
         copy = target / relative_path
-        if not (copy.is_file() and _sha256(copy) == digest):
+        if not (copy.is_file() and sha256_of(copy) == digest):
             copy.parent.mkdir(parents=True, exist_ok=True)
             partial = copy.with_name(f".{copy.name}.partial")
             try:
                 shutil.copyfile(source, partial)
-                _fsync(partial)
+                fsync(partial)
                 os.replace(partial, copy)
             finally:
                 partial.unlink(missing_ok=True)
@@ -237,8 +236,3 @@ def _remove_unlisted_files(files_dir: Path, listed: set[str]) -> None:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()

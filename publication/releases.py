@@ -41,7 +41,6 @@ the package, so release_files holds no rows for them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -57,6 +56,7 @@ import polars as pl
 from sdmx.message import StructureMessage
 
 from core.disclosure import AUDIT_COLUMNS, LOWER, ProtectionError, audit_records
+from core.files import sha256_of
 from core.settings import StructureSettings
 from publication import datasets, intents, population
 from publication.stored_cells import (
@@ -427,15 +427,6 @@ def gate(
         problems += [f"{name}: {p}" for p in _compare(delivered, expected, layout)]
     if problems:
         raise ReleaseError("the release failed the delivery gate", problems)
-
-
-def sha256_of(path: Path) -> str:
-    """Streamed, so a large delivery is hashed in flat memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def record_release(con: duckdb.DuckDBPyConnection, release: Release, cells: pl.DataFrame) -> None:

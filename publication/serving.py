@@ -45,12 +45,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
 import re
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +57,9 @@ from pathlib import Path
 import duckdb
 
 from core.disclosure import DEFAULT_THRESHOLD
+from core.files import fsync, sha256_of
+from core.settings import LOCK_WAIT_SECONDS
+from core.warehouse import attach_waiting
 from publication import public
 from publication.intents import kill_point
 
@@ -66,7 +67,6 @@ POINTER_FILE = "current.json"
 SNAPSHOT_DIR = "snapshots"
 SNAPSHOT_PREFIX = "snapshot-"
 SNAPSHOT_SUFFIX = ".duckdb"
-LOCK_WAIT_SECONDS = 600.0
 KIND = "snapshot"  # of the kill points
 # The names this module gives (`%Y%m%dT%H%M%S%fZ`): the only ones its clean-up removes.
 SNAPSHOT_NAME = re.compile(r"snapshot-\d{8}T\d{12}Z\.duckdb")
@@ -189,12 +189,12 @@ def snapshot_names(snapshots: Path, published_at: datetime) -> tuple[Path, Path]
 def place_snapshot(kind: str, partial: Path, final: Path) -> None:
     """Make the written, closed `partial` durable, check that it opens and has its
     information table, and rename it to `final` (complete or absent, never half)."""
-    _fsync(partial)
+    fsync(partial)
     with contextlib.closing(duckdb.connect(str(partial), read_only=True)) as con:
         con.execute("select count(*) from serving.snapshot_info").fetchone()
     kill_point(f"{kind}:after_write")
     os.replace(partial, final)
-    _fsync(final.parent)
+    fsync(final.parent)
     kill_point(f"{kind}:after_rename")
 
 
@@ -277,7 +277,7 @@ def _copy_from_warehouse(
     # dbt-duckdb's views name their tables with the catalog = the file's stem, so the
     # warehouse is attached under that name.
     catalog = warehouse_path.stem
-    _attach_read_only(con, warehouse_path, catalog, lock_wait_seconds)
+    attach_waiting(con, warehouse_path, catalog, wait_seconds=lock_wait_seconds)
     try:
         existing = _relations(con, catalog)
         marts = sorted(name for schema, name in existing if schema == "marts")
@@ -320,23 +320,6 @@ def _copy_from_warehouse(
         con.execute(f'detach "{catalog}"')
 
 
-def _attach_read_only(
-    con: duckdb.DuckDBPyConnection, path: Path, catalog: str, wait_seconds: float
-) -> None:
-    """ATTACH READ_ONLY, waiting (with back-off) while a writing process holds the file."""
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
-        try:
-            con.execute(f"attach '{path}' as \"{catalog}\" (read_only)")
-            return
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-
 def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, str]]:
     rows = con.execute(
         "select schema_name, table_name from duckdb_tables() where database_name = ? "
@@ -363,8 +346,7 @@ def _list_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[str
     )
     rows = []
     for path in files:
-        with path.open("rb") as stream:
-            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        digest = sha256_of(path)
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
         rows.append((path.relative_to(exports_dir).as_posix(), path.stat().st_size, digest,
                      modified))  # fmt: skip
@@ -393,9 +375,9 @@ def _point_to(serving_dir: Path, snapshot: Path, published_at: datetime, tables:
         "tables": tables,
     }
     temporary.write_text(json.dumps(content, indent=2), encoding="utf-8")
-    _fsync(temporary)
+    fsync(temporary)
     os.replace(temporary, pointer)
-    _fsync(serving_dir)
+    fsync(serving_dir)
 
 
 def _remove_old_snapshots(snapshots: Path, current: Path, keep: int) -> None:
@@ -407,11 +389,3 @@ def _remove_old_snapshots(snapshots: Path, current: Path, keep: int) -> None:
     for old in published[keep:]:
         if old != current:
             old.unlink(missing_ok=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

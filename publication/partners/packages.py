@@ -48,6 +48,7 @@ from sdmx.message import StructureMessage
 
 from core.contracts import FILE_LOADS, MONTH_PATTERN
 from core.disclosure import AUDIT_COLUMNS, audit_records
+from core.files import sha256_of
 from core.settings import DEFAULT_OUTBOX_FILE_MODE, StructureSettings
 from publication import intents, population
 from publication.partners.config import (
@@ -78,7 +79,6 @@ from publication.releases import (
     record_release,
     release_cells,
     release_id_of,
-    sha256_of,
 )
 from publication.stored_cells import (
     SCHEMA,
