@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.settings import PROJECT_ROOT, load_settings
+from core.settings import DBT_PROJECT_DIR, load_settings
 from core.warehouse import ensure_raw_schema
 from quality.references import load_references
 from quality.runner import run_suite
@@ -39,10 +39,11 @@ def fill_raw(con: duckdb.DuckDBPyConnection, incident_rows: int) -> None:
     """Incident versions (40% of events have a second version), about one conviction version
     per 20 incident versions, one customs violation per 40, spread evenly over the days."""
     ensure_raw_schema(con)
-    refs = load_references(load_settings(), datetime.now())
+    settings = load_settings()
+    refs = load_references(settings, datetime.now())
     codes = [
         line.split(",")[0]
-        for line in (load_settings().reference_dir / "offence_code_iccs.csv")
+        for line in (settings.reference_dir / "offence_code_iccs.csv")
         .read_text(encoding="utf-8")
         .splitlines()[1:]
     ]
@@ -163,7 +164,7 @@ def build_marts(home: Path) -> None:
     from dbt.cli.main import dbtRunner
 
     os.environ["CRIMESTAT_HOME"] = str(home)
-    project = str(PROJECT_ROOT / "dbt_project")
+    project = str(DBT_PROJECT_DIR)
     dbtRunner().invoke(
         ["build", "--project-dir", project, "--profiles-dir", project, "--quiet",
          "--target-path", str(home / "dbt_target"), "--log-path", str(home / "dbt_logs")]

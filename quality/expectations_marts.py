@@ -14,17 +14,12 @@ from great_expectations.expectations import Expectation
 from great_expectations.expectations.row_conditions import Column
 
 from core import contracts as c
-from core.vocabulary import CITIZEN_GROUPS, TOTAL, UNMAPPED
+from core.vocabulary import BROAD_AGE_GROUP, CITIZEN_GROUPS, TOTAL, UNKNOWN, UNMAPPED
 from quality import expect, frames
 from quality.definitions import WARNING, FrameCheck, Suite
 from quality.frames import YOY_MAX_CHANGE
 from quality.references import STATISTICS_OLDEST, References
 
-AGE_GROUPS = {
-    "Y14-17": "Y_LT18", "Y18-24": "Y_GE18", "Y25-34": "Y_GE18", "Y35-44": "Y_GE18",
-    "Y45-54": "Y_GE18", "Y55-64": "Y_GE18", "Y_GE65": "Y_GE18", "UNK": "UNK",
-}  # fmt: skip
-UNKNOWN_CITIZENSHIP = "UNK"  # persons_convicted_by_citizenship: citizenship not recorded
 # A published rate may differ from offences * 100000 / population by its rounding only.
 RATE_TOLERANCE = 0.01
 
@@ -304,7 +299,7 @@ def convicted_rows(refs: References) -> list[Expectation]:
         years(refs),
         expect.in_set("iccs_code", classified(refs)),
         expect.in_set("sex", c.SEXES),
-        expect.in_set("age_group", AGE_GROUPS),
+        expect.in_set("age_group", BROAD_AGE_GROUP),
         expect.in_set("citizen_group", CITIZEN_GROUPS),
         expect.in_set("sanction", c.SANCTIONS),
         expect.unique(*CONVICTED_GRAIN),
@@ -325,7 +320,7 @@ MART_PERSONS_CONVICTED = Suite(
             "persons_convicted",
             ("age_group", "age_group_broad"),
             "each age group in its aggregate (Y14-17 in Y_LT18, older in Y_GE18)",
-            lambda refs: AGE_GROUPS.items(),
+            lambda refs: BROAD_AGE_GROUP.items(),
         ),
         reconciliation(
             "persons_counted_once",
@@ -355,10 +350,10 @@ def by_citizenship_rows(refs: References) -> list[Expectation]:
         *[expect.not_null(name) for name in BY_CITIZENSHIP_GRAIN],
         *counts("persons"),
         months(refs),
-        expect.in_set("citizenship", [*refs.citizenships, UNKNOWN_CITIZENSHIP]),
+        expect.in_set("citizenship", [*refs.citizenships, UNKNOWN]),
         expect.in_set("iccs_code", classified(refs)),
         expect.in_set("sex", c.SEXES),
-        expect.in_set("age_group", AGE_GROUPS),
+        expect.in_set("age_group", BROAD_AGE_GROUP),
         expect.unique(*BY_CITIZENSHIP_GRAIN),
     ]
 

@@ -22,6 +22,7 @@ from core.contracts import (
     SEXES,
     personal_code_check_digit,
 )
+from core.vocabulary import AGE_GROUPS
 from synthetic.context import GenerationContext, labels, pick, sequence_ids, with_nulls
 from synthetic.offence_mix import ATTEMPT_SHARES
 from synthetic.offence_profiles import CODE_PROFILES, DEFAULT_PROFILE
@@ -57,8 +58,10 @@ OFFENCE_WEIGHTS = {
 }  # fmt: skip
 EXTRA_OFFENCES = (0.7, 0.22, 0.08)  # shares of convictions with 1, 2, 3 offences
 
-AGE_GROUPS = ((14, 17, 0.04), (18, 24, 0.17), (25, 34, 0.28), (35, 44, 0.25), (45, 54, 0.15),
-              (55, 64, 0.08), (65, 80, 0.03))  # fmt: skip
+# Shares of the persons in each age group (core.vocabulary.AGE_GROUPS); none is older than 80.
+AGE_SHARES = {"Y14-17": 0.04, "Y18-24": 0.17, "Y25-34": 0.28, "Y35-44": 0.25, "Y45-54": 0.15,
+              "Y55-64": 0.08, "Y_GE65": 0.03}  # fmt: skip
+OLDEST = 80
 MALE_SHARE = 0.86
 CITIZENSHIP_WEIGHTS = {
     "LT": 0.915, "LV": 0.008, "PL": 0.008, "DE": 0.002, "EE": 0.002, "RO": 0.001,
@@ -157,9 +160,9 @@ def person_pool(ctx: GenerationContext, year: int) -> Persons:
     """The persons of one year, aged 14-80 in mid-year (old enough all year round)."""
     rng = ctx.rng(REGISTER, Month(year * 12), "persons")
     n = max(100, round(ANNUAL_CONVICTIONS * ctx.scale * PERSON_POOL_FACTOR))
-    group = rng.choice(len(AGE_GROUPS), size=n, p=[g[2] for g in AGE_GROUPS])
-    low = np.array([g[0] for g in AGE_GROUPS])[group] + 0.5
-    high = np.array([g[1] for g in AGE_GROUPS])[group] + 0.99
+    group = rng.choice(len(AGE_GROUPS), size=n, p=[AGE_SHARES[g.code] for g in AGE_GROUPS])
+    low = np.array([g.youngest for g in AGE_GROUPS])[group] + 0.5
+    high = np.array([g.oldest or OLDEST for g in AGE_GROUPS])[group] + 0.99
     mid_year = int(np.datetime64(f"{year:04d}-07-01", "D").astype(int))
     birth_day = (mid_year - rng.uniform(low, high) * 365.25).astype(np.int64)
     sex = (rng.random(n) >= MALE_SHARE).astype(np.int64)
