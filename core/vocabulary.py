@@ -68,3 +68,19 @@ AGE_GROUPS = (
 )
 # The mart's age_group -> age_group_broad (an unknown age stays unknown).
 BROAD_AGE_GROUP = {group.code: group.broad for group in AGE_GROUPS} | {UNKNOWN: UNKNOWN}
+
+# The grain of each mart: the columns that identify one of its rows (dbt's models make them
+# so; the mart suites check it).
+MART_GRAINS = {
+    "recorded_offences": ("ref_month", "municipality", "iccs_code", "attempt"),
+    "recorded_offences_annual": ("ref_year", "geo", "iccs_code"),
+    "solved_offences": ("ref_month", "nuts3", "iccs_code"),
+    "persons_convicted": (
+        "ref_year", "iccs_code", "sex", "age_group", "citizen_group", "sanction", "via_ecris",
+    ),
+    "persons_convicted_by_citizenship": (
+        "ref_month", "citizenship", "iccs_code", "sex", "age_group", "via_ecris",
+    ),
+    "customs_violations": ("ref_month", "violation_type", "border_section", "procedure"),
+    "customs_seizures": ("ref_month", "goods_category", "unit"),
+}  # fmt: skip

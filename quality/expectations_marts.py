@@ -14,7 +14,14 @@ from great_expectations.expectations import Expectation
 from great_expectations.expectations.row_conditions import Column
 
 from core import contracts as c
-from core.vocabulary import BROAD_AGE_GROUP, CITIZEN_GROUPS, TOTAL, UNKNOWN, UNMAPPED
+from core.vocabulary import (
+    BROAD_AGE_GROUP,
+    CITIZEN_GROUPS,
+    MART_GRAINS,
+    TOTAL,
+    UNKNOWN,
+    UNMAPPED,
+)
 from quality import expect, frames
 from quality.definitions import WARNING, FrameCheck, Suite
 from quality.frames import YOY_MAX_CHANGE
@@ -104,7 +111,7 @@ def year_on_year(name: str, keys: tuple[str, ...], cells: str, complete_years: s
 # Recorded offences, monthly
 # --------------------------------------------------------------------------------------
 
-RECORDED_GRAIN = ("ref_month", "municipality", "iccs_code", "attempt")
+RECORDED_GRAIN = MART_GRAINS["recorded_offences"]
 
 
 def recorded_rows(refs: References) -> list[Expectation]:
@@ -153,7 +160,7 @@ MART_RECORDED_OFFENCES = Suite(
 # Recorded offences, annual (country and counties, every ICCS level, rates)
 # --------------------------------------------------------------------------------------
 
-ANNUAL_GRAIN = ("ref_year", "geo", "iccs_code")
+ANNUAL_GRAIN = MART_GRAINS["recorded_offences_annual"]
 RATE_ERROR = "rate_per_100k - round(offences * 100000.0 / population, 2) as rate_error"
 
 
@@ -253,7 +260,7 @@ MART_RECORDED_OFFENCES_ANNUAL = Suite(
 # Solved offences
 # --------------------------------------------------------------------------------------
 
-SOLVED_GRAIN = ("ref_month", "nuts3", "iccs_code")
+SOLVED_GRAIN = MART_GRAINS["solved_offences"]
 
 
 def solved_rows(refs: References) -> list[Expectation]:
@@ -287,9 +294,7 @@ MART_SOLVED_OFFENCES = Suite(
 # Persons convicted
 # --------------------------------------------------------------------------------------
 
-CONVICTED_GRAIN = (
-    "ref_year", "iccs_code", "sex", "age_group", "citizen_group", "sanction", "via_ecris",
-)  # fmt: skip
+CONVICTED_GRAIN = MART_GRAINS["persons_convicted"]
 
 
 def convicted_rows(refs: References) -> list[Expectation]:
@@ -342,7 +347,7 @@ MART_PERSONS_CONVICTED = Suite(
 # Persons convicted by month and citizenship (partner extracts)
 # --------------------------------------------------------------------------------------
 
-BY_CITIZENSHIP_GRAIN = ("ref_month", "citizenship", "iccs_code", "sex", "age_group", "via_ecris")
+BY_CITIZENSHIP_GRAIN = MART_GRAINS["persons_convicted_by_citizenship"]
 
 
 def by_citizenship_rows(refs: References) -> list[Expectation]:
@@ -386,8 +391,8 @@ MART_PERSONS_CONVICTED_BY_CITIZENSHIP = Suite(
 # Customs
 # --------------------------------------------------------------------------------------
 
-VIOLATIONS_GRAIN = ("ref_month", "violation_type", "border_section", "procedure")
-SEIZURES_GRAIN = ("ref_month", "goods_category", "unit")
+VIOLATIONS_GRAIN = MART_GRAINS["customs_violations"]
+SEIZURES_GRAIN = MART_GRAINS["customs_seizures"]
 
 
 def violations_rows(refs: References) -> list[Expectation]:

@@ -22,6 +22,7 @@ from core.contracts import (
     SEXES,
     personal_code_check_digit,
 )
+from core.settings import CountryProfile
 from core.vocabulary import AGE_GROUPS
 from synthetic.context import GenerationContext, labels, pick, sequence_ids, with_nulls
 from synthetic.offence_mix import ATTEMPT_SHARES
@@ -68,6 +69,8 @@ CITIZENSHIP_WEIGHTS = {
     "BY": 0.02, "RU": 0.012, "UA": 0.015, "GE": 0.003, "MD": 0.002, "KZ": 0.001,
     "XX": 0.003, "": 0.008,  # "" = unknown
 }  # fmt: skip
+# The country's own citizens, by their index in CITIZENSHIP_WEIGHTS.
+NATIONALS = list(CITIZENSHIP_WEIGHTS).index(CountryProfile.code)
 ECRIS_MEMBER_STATES = {
     "PL": 0.18, "DE": 0.15, "LV": 0.1, "NL": 0.1, "IE": 0.08, "SE": 0.06, "DK": 0.05,
     "BE": 0.04, "FR": 0.04, "ES": 0.04, "IT": 0.03, "FI": 0.03, "EE": 0.03, "AT": 0.02,
@@ -265,8 +268,7 @@ def _decisions(ctx: GenerationContext, month: Month, rng: np.random.Generator) -
     domestic = rng.choice(len(persons.birth_day), size=n_domestic, p=persons.propensity)
     # ECRIS notifications concern adult Lithuanian nationals convicted abroad months ago.
     adult_nationals = np.flatnonzero(
-        (persons.citizenship == list(CITIZENSHIP_WEIGHTS).index("LT"))
-        & (persons.birth_day < (month.start // DAY) - 20 * 365)
+        (persons.citizenship == NATIONALS) & (persons.birth_day < (month.start // DAY) - 20 * 365)
     )
     abroad = rng.choice(adult_nationals, size=n_ecris) if len(adult_nationals) else domestic[:0]
     n = n_domestic + len(abroad)
@@ -385,7 +387,7 @@ def _version_frame(
     citizenship_shown = np.where(
         corrected | (outcome.corrected_written[rec] < 0), citizenship, unknown
     )
-    citizenship_shown = np.where(ecris, list(CITIZENSHIP_WEIGHTS).index("LT"), citizenship_shown)
+    citizenship_shown = np.where(ecris, NATIONALS, citizenship_shown)
     # The appeal court shortens sentences and lowers fines it amends.
     leniency = np.where(amended, 0.7, 1.0)
     months = np.round(decisions.months[rec] * leniency)
