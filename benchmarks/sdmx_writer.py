@@ -34,7 +34,14 @@ import polars as pl
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from benchmarks.measuring import RESULTS, machine, memory_mb, peak_rss_mb, write_report  # noqa: E402
+from benchmarks.measuring import (  # noqa: E402
+    RESULTS,
+    machine,
+    markdown_table,
+    memory_mb,
+    peak_rss_mb,
+    write_report,
+)
 from core.settings import StructureSettings  # noqa: E402
 from sdmx_export.layout import DsdLayout  # noqa: E402
 from sdmx_export.structures import build_structures, dataflow  # noqa: E402
@@ -230,15 +237,15 @@ def main() -> None:
 
 
 def markdown(report: dict) -> str:
-    lines = [
-        "| writer | observations | time (s) | peak RSS (MB) | RSS before work (MB) | file (MB) |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for run in report["runs"]:
-        lines.append(
-            f"| {run['writer']} | {run['observations']:,} | {run['seconds']} "
-            f"| {run['peak_rss_mb']} | {run['rss_before_work_mb']} | {run['file_mb']} |"
-        )
+    lines = markdown_table(
+        ("writer", "observations", "time (s)", "peak RSS (MB)", "RSS before work (MB)",
+         "file (MB)"),
+        (
+            (run["writer"], f"{run['observations']:,}", run["seconds"], run["peak_rss_mb"],
+             run["rss_before_work_mb"], run["file_mb"])
+            for run in report["runs"]
+        ),
+    )  # fmt: skip
     lines.append("")
     for n, speedup in report["speedup_structure_specific"].items():
         lines.append(
