@@ -48,9 +48,7 @@ from core.settings import PROJECT_ROOT
 from synthetic import GenerationSummary, generate_registers
 
 REFERENCE = PROJECT_ROOT / "dbt_project" / "seeds" / "reference"
-EUROSTAT_TSV = (
-    PROJECT_ROOT / "ingestion" / "synthetic" / "calibration" / "eurostat_crim_off_cat_baltics.tsv"
-)
+EUROSTAT_TSV = PROJECT_ROOT / "synthetic" / "calibration" / "eurostat_crim_off_cat_baltics.tsv"
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LITHUANIAN_LETTERS = re.compile("[ąčęėįšųūžĄČĘĖĮŠŲŪŽ]")
