@@ -3,10 +3,11 @@
 Every part (ingestion, dbt profile, Dagster resources, dashboards, CLI) asks `load_settings()`
 instead of reading the environment itself, so a deployment changes one set of variables and
 every component follows; the settings are then passed down. What makes the deployment its
-country's (the country code, the agency that publishes, the registers' formats) is the
-`CountryProfile`; what an SDMX delivery depends on besides the data (`StructureSettings`:
-the agency, the country, the structures' version, what disclosure control requires) is made
-from it by `Settings.structures`, so the country and the agency are named once.
+country's (the country code, the agency that publishes, the personal code's length, the
+borders, the time zone) is the `CountryProfile`; what an SDMX delivery depends on besides the
+data (`StructureSettings`: the agency, the country, the structures' version, what disclosure
+control requires) is made from it by `Settings.structures`, so the country and the agency are
+named once.
 """
 
 from __future__ import annotations
