@@ -34,7 +34,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "tests"))
 
-from benchmarks.measuring import RESULTS, machine, peak_rss_mb, write_report  # noqa: E402
+from benchmarks.measuring import (  # noqa: E402
+    RESULTS,
+    machine,
+    markdown_table,
+    peak_rss_mb,
+    write_report,
+)
 from core.settings import load_settings  # noqa: E402
 
 RESULT_FILE = RESULTS / "database_pull.json"
@@ -169,15 +175,14 @@ def main() -> None:
 
 
 def markdown(report: dict) -> str:
-    lines = [
-        "| mode | months | rows | time (s) | rows/s | peak RSS (MB) | RSS before work (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for run in report["runs"]:
-        lines.append(
-            f"| {run['mode']} | {run['months']} | {run['rows']:,} | {run['seconds']} "
-            f"| {run['rows_per_second']:,} | {run['peak_rss_mb']} | {run['rss_before_work_mb']} |"
-        )
+    lines = markdown_table(
+        ("mode", "months", "rows", "time (s)", "rows/s", "peak RSS (MB)", "RSS before work (MB)"),
+        (
+            (run["mode"], run["months"], f"{run['rows']:,}", run["seconds"],
+             f"{run['rows_per_second']:,}", run["peak_rss_mb"], run["rss_before_work_mb"])
+            for run in report["runs"]
+        ),
+    )  # fmt: skip
     seeding = report["loading_into_postgresql"]
     lines.append(
         f"\nLoading {seeding['rows']:,} incident versions into PostgreSQL (generate --to-db): "

@@ -8,7 +8,7 @@ import os
 import platform
 import resource
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,16 @@ def machine() -> dict[str, object]:
 def _git(*args: str) -> str:
     result = subprocess.run(["git", *args], cwd=PROJECT, capture_output=True, text=True)
     return result.stdout.strip()
+
+
+def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """The lines of a Markdown table: the first column (what was measured) left-aligned, the
+    figures right-aligned."""
+    return [
+        f"| {' | '.join(columns)} |",
+        "|---|" + "---:|" * (len(columns) - 1),
+        *(f"| {' | '.join(str(cell) for cell in row)} |" for row in rows),
+    ]
 
 
 def write_report(path: Path, report: dict, markdown: Callable[[dict], str]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.settings import PROJECT_ROOT, load_settings
+from core.settings import DBT_PROJECT_DIR, Settings, load_settings
 from core.warehouse import ensure_raw_schema
 from quality.references import load_references
 from quality.runner import run_suite
@@ -35,14 +35,14 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
     con.execute(sql, {name: value for name, value in params.items() if f"${name}" in sql})
 
 
-def fill_raw(con: duckdb.DuckDBPyConnection, incident_rows: int) -> None:
+def fill_raw(con: duckdb.DuckDBPyConnection, incident_rows: int, settings: Settings) -> None:
     """Incident versions (40% of events have a second version), about one conviction version
     per 20 incident versions, one customs violation per 40, spread evenly over the days."""
     ensure_raw_schema(con)
-    refs = load_references(load_settings(), datetime.now())
+    refs = load_references(settings, datetime.now())
     codes = [
         line.split(",")[0]
-        for line in (load_settings().reference_dir / "offence_code_iccs.csv")
+        for line in (settings.reference_dir / "offence_code_iccs.csv")
         .read_text(encoding="utf-8")
         .splitlines()[1:]
     ]
@@ -163,7 +163,7 @@ def build_marts(home: Path) -> None:
     from dbt.cli.main import dbtRunner
 
     os.environ["CRIMESTAT_HOME"] = str(home)
-    project = str(PROJECT_ROOT / "dbt_project")
+    project = str(DBT_PROJECT_DIR)
     dbtRunner().invoke(
         ["build", "--project-dir", project, "--profiles-dir", project, "--quiet",
          "--target-path", str(home / "dbt_target"), "--log-path", str(home / "dbt_logs")]
@@ -177,11 +177,12 @@ def main() -> None:
     parser.add_argument("--dbt", action="store_true", help="build the marts with dbt")
     args = parser.parse_args()
     args.home.mkdir(parents=True, exist_ok=True)
+    settings = load_settings()
     path = args.home / "warehouse.duckdb"
     if not path.exists():
         started = time.perf_counter()
         with duckdb.connect(str(path)) as con:
-            fill_raw(con, args.rows)
+            fill_raw(con, args.rows, settings)
         print(f"raw tables filled in {time.perf_counter() - started:.1f} s")
         if args.dbt:
             started = time.perf_counter()
@@ -197,7 +198,7 @@ def main() -> None:
         for name, suite in SUITES.items():
             runs = [None, [LAST_MONTH]] if suite.partitioned else [None]
             for partitions in runs:
-                result = run_suite(con, name, partitions=partitions)
+                result = run_suite(con, name, partitions=partitions, settings=settings)
                 total += result.seconds if partitions is None else 0.0
                 scope = "all" if partitions is None else LAST_MONTH
                 print(

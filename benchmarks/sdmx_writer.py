@@ -34,7 +34,15 @@ import polars as pl
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from benchmarks.measuring import RESULTS, machine, memory_mb, peak_rss_mb, write_report  # noqa: E402
+from benchmarks.measuring import (  # noqa: E402
+    RESULTS,
+    machine,
+    markdown_table,
+    memory_mb,
+    peak_rss_mb,
+    write_report,
+)
+from core.settings import StructureSettings  # noqa: E402
 from sdmx_export.layout import DsdLayout  # noqa: E402
 from sdmx_export.structures import build_structures, dataflow  # noqa: E402
 from sdmx_export.writers import (  # noqa: E402
@@ -47,7 +55,9 @@ from sdmx_export.writers import (  # noqa: E402
 DATAFLOW = "CRIM_JUST"
 YEARS = ("2019", "2020", "2021", "2022", "2023")
 BATCH = 100_000
-HEADER = MessageHeader("BENCHMARK", datetime(2025, 1, 1, tzinfo=UTC), "LT_IVPK")
+# The default country profile's structures: the benchmark times the writers, not a deployment.
+STRUCTURES = StructureSettings()
+HEADER = MessageHeader("BENCHMARK", datetime(2025, 1, 1, tzinfo=UTC), STRUCTURES.agency_id)
 RESULT_FILE = RESULTS / "sdmx_writer.json"
 WRITERS = ("streaming_structure_specific", "streaming_generic", "streaming_csv", "sdmx1")
 
@@ -128,7 +138,7 @@ def write_with_sdmx1(path: Path, flow, observations: int) -> None:
 
 def child(writer: str, observations: int, path: Path) -> dict:
     """One measurement, in this (fresh) process."""
-    flow = dataflow(build_structures(), DATAFLOW)
+    flow = dataflow(build_structures(STRUCTURES), DATAFLOW)
     baseline = peak_rss_mb()
     started = time.perf_counter()
     if writer == "sdmx1":
@@ -227,15 +237,15 @@ def main() -> None:
 
 
 def markdown(report: dict) -> str:
-    lines = [
-        "| writer | observations | time (s) | peak RSS (MB) | RSS before work (MB) | file (MB) |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for run in report["runs"]:
-        lines.append(
-            f"| {run['writer']} | {run['observations']:,} | {run['seconds']} "
-            f"| {run['peak_rss_mb']} | {run['rss_before_work_mb']} | {run['file_mb']} |"
-        )
+    lines = markdown_table(
+        ("writer", "observations", "time (s)", "peak RSS (MB)", "RSS before work (MB)",
+         "file (MB)"),
+        (
+            (run["writer"], f"{run['observations']:,}", run["seconds"], run["peak_rss_mb"],
+             run["rss_before_work_mb"], run["file_mb"])
+            for run in report["runs"]
+        ),
+    )  # fmt: skip
     lines.append("")
     for n, speedup in report["speedup_structure_specific"].items():
         lines.append(

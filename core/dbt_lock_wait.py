@@ -17,7 +17,8 @@ import duckdb
 from dbt.adapters.duckdb import environments
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from core.warehouse import LOCK_WAIT_SECONDS, connect_waiting
+from core.settings import LOCK_WAIT_SECONDS
+from core.warehouse import connect_waiting
 
 
 class _WaitingDuckDB:

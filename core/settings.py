@@ -1,8 +1,13 @@
-"""The one place where crimestat's settings are read.
+"""Every setting of crimestat, in one place, read once.
 
 Every part (ingestion, dbt profile, Dagster resources, dashboards, CLI) asks `load_settings()`
 instead of reading the environment itself, so a deployment changes one set of variables and
-every component follows.
+every component follows; the settings are then passed down. What makes the deployment its
+country's (the country code, the agency that publishes, the personal code's length, the
+borders, the time zone) is the `CountryProfile`; what an SDMX delivery depends on besides the
+data (`StructureSettings`: the agency, the country, the structures' version, what disclosure
+control requires) is made from it by `Settings.structures`, so the country and the agency are
+named once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ if TYPE_CHECKING:
     import duckdb
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# Reference data (code lists, correspondence, population) live as dbt seeds.
+REFERENCE_DIR = DBT_PROJECT_DIR / "seeds" / "reference"
 
 # Only for demo mode and tests: real deployments must provide their own secret, otherwise the
 # pseudonyms would be recomputable by anyone who has this source code. It is refused whenever
@@ -35,11 +43,8 @@ OWNER_ONLY_UMASK = 0o077
 # Partner packages in the outbox: owner-only unless a transfer job of the group reads them.
 DEFAULT_OUTBOX_FILE_MODE = 0o600
 
-# What an SDMX delivery depends on besides the data: who sends it and for which country,
-# and what disclosure control requires of a published table of persons.
-
+# The smallest number of persons a published cell may show (disclosure control).
 DEFAULT_THRESHOLD = 3
-REFERENCE_DIR = PROJECT_ROOT / "dbt_project" / "seeds" / "reference"
 
 
 @dataclass(frozen=True)
@@ -64,35 +69,18 @@ class Requirement:
         )
 
 
-@dataclass(frozen=True)
-class StructureSettings:
-    """Identity of the maintaining agency and the scope of the GEO code list.
-
-    `nuts_vintage` picks the NUTS column of `nuts_codes.csv` (`code_2021` or `code_2024`);
-    `version` is the version of every maintainable artefact (code lists, concept scheme,
-    DSDs, dataflows), so a change of structures is one new version, never an edit in place.
-    `disclosure` is what disclosure control requires of every published table of persons.
-    """
-
-    agency_id: str = "LT_IVPK"
-    agency_name: str = "Statistics unit of the interior ministry's IT and communications department"
-    country: str = "LT"
-    nuts_vintage: str = "2024"
-    version: str = "1.0"
-    language: str = "en"
-    reference_dir: Path = field(default=REFERENCE_DIR)
-    disclosure: Requirement = field(default_factory=Requirement)
-
-
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
 
 
 @dataclass(frozen=True)
 class CountryProfile:
-    """What makes the deployment Lithuanian: kept as settings, never hard-coded in logic."""
+    """What makes the deployment Lithuanian: kept as settings, never hard-coded in logic.
+    The agency maintains the SDMX structures and sends the deliveries."""
 
     code: str = "LT"
+    agency_id: str = "LT_IVPK"
+    agency_name: str = "Statistics unit of the interior ministry's IT and communications department"
     personal_code_length: int = 11
     # WGS84 bounding box used to reject impossible coordinates at the door. It includes the
     # territorial sea (12 nautical miles): customs work at sea, e.g. at the Būtingė offshore
@@ -101,6 +89,28 @@ class CountryProfile:
     lon_range: tuple[float, float] = (20.60, 26.90)
     # The registers write local time; kept for documentation and for partition schedules.
     timezone: str = "Europe/Vilnius"
+
+
+@dataclass(frozen=True)
+class StructureSettings:
+    """Identity of the maintaining agency and the scope of the GEO code list: what the SDMX
+    structures, the releases and the partner packages are made with. The CLI and Dagster pass
+    `Settings.structures` down; the defaults are the default country profile's.
+
+    `nuts_vintage` picks the NUTS column of `nuts_codes.csv` (`code_2021` or `code_2024`);
+    `version` is the version of every maintainable artefact (code lists, concept scheme,
+    DSDs, dataflows), so a change of structures is one new version, never an edit in place.
+    `disclosure` is what disclosure control requires of every published table of persons.
+    """
+
+    agency_id: str = CountryProfile.agency_id
+    agency_name: str = CountryProfile.agency_name
+    country: str = CountryProfile.code
+    nuts_vintage: str = "2024"
+    version: str = "1.0"
+    language: str = "en"
+    reference_dir: Path = REFERENCE_DIR
+    disclosure: Requirement = field(default_factory=Requirement)
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,7 @@ class SmtpSettings:
 
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
+LOCK_WAIT_SECONDS = 600.0
 
 
 def _max_line_bytes() -> int:
@@ -176,7 +187,7 @@ class Settings:
     # How long a connection (crimestat's and dbt's) waits for the warehouse's lock while
     # another process writes it, and how long `crimestat materialize` waits for a run already
     # going on the same home, before giving up with a message.
-    lock_wait_seconds: float = 600.0
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS
     run_lock_wait_seconds: float = 3600.0
 
     def __repr__(self) -> str:
@@ -241,12 +252,21 @@ class Settings:
 
     @property
     def dbt_project_dir(self) -> Path:
-        return PROJECT_ROOT / "dbt_project"
+        return DBT_PROJECT_DIR
 
     @property
     def reference_dir(self) -> Path:
-        """Reference data (code lists, correspondence, population) live as dbt seeds."""
-        return self.dbt_project_dir / "seeds" / "reference"
+        return REFERENCE_DIR
+
+    @property
+    def structures(self) -> StructureSettings:
+        """What the SDMX structures and deliveries are made with, from the country profile."""
+        return StructureSettings(
+            agency_id=self.country.agency_id,
+            agency_name=self.country.agency_name,
+            country=self.country.code,
+            reference_dir=self.reference_dir,
+        )
 
 
 def _pseudonymisation_key(settings: Settings) -> bytes:

@@ -11,14 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from core.contracts import ALL_RAW_TABLES
-from core.settings import CountryProfile
+from core.settings import LOCK_WAIT_SECONDS, CountryProfile
 
-LOCK_WAIT_SECONDS = 600.0
+T = TypeVar("T")
 
 
 @contextmanager
@@ -50,14 +50,32 @@ def connect_waiting(
     connect: Callable[..., duckdb.DuckDBPyConnection] = duckdb.connect,
     **options: Any,
 ) -> duckdb.DuckDBPyConnection:
-    """`connect(path, **options)`, retried while another process holds the file's lock, for
-    up to `wait_seconds` (the setting CRIMESTAT_LOCK_WAIT_SECONDS); dbt's connections wait
-    through the same loop (core.dbt_lock_wait)."""
+    """`connect(path, **options)`, waiting while another process holds the file's lock; dbt's
+    connections wait through the same loop (core.dbt_lock_wait)."""
+    return wait_for_lock(lambda: connect(path, **options), wait_seconds)
+
+
+def attach_waiting(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    catalog: str,
+    *,
+    wait_seconds: float = LOCK_WAIT_SECONDS,
+) -> None:
+    """ATTACH the warehouse file READ_ONLY as `catalog`, waiting while a writer holds it."""
+    wait_for_lock(
+        lambda: con.execute(f"attach '{path}' as \"{catalog}\" (read_only)"), wait_seconds
+    )
+
+
+def wait_for_lock(attempt: Callable[[], T], wait_seconds: float) -> T:
+    """`attempt()`, retried with back-off while another process holds a DuckDB file's lock,
+    for up to `wait_seconds` (the setting CRIMESTAT_LOCK_WAIT_SECONDS)."""
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
-            return connect(path, **options)
+            return attempt()
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise

@@ -37,8 +37,9 @@ from pathlib import Path
 import duckdb
 from tqdm import tqdm
 
-from core.settings import PROJECT_ROOT, Settings
-from core.warehouse import LOCK_WAIT_SECONDS, warehouse_connection
+from core.files import fsync
+from core.settings import LOCK_WAIT_SECONDS, PROJECT_ROOT, Settings
+from core.warehouse import warehouse_connection
 from crimestat.backup_manifest import (
     HOME_ENTRIES,
     OWNER_ONLY_DIRECTORY,
@@ -48,7 +49,6 @@ from crimestat.backup_manifest import (
     Manifest,
     copy_hashing,
     file_digest,
-    fsync,
     progress_bar,
     write_manifest,
 )

@@ -20,7 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from core.files import write_atomically
+from core.files import fsync, write_atomically
 
 MANIFEST_NAME = "backup-manifest.json"
 FORMAT = "crimestat-backup"
@@ -217,11 +217,3 @@ def _read_hashing(path: Path, bar: tqdm, sink: Callable[[bytes], object] | None)
 
 def progress_bar(total: int, description: str, enabled: bool) -> tqdm:
     return tqdm(total=total, desc=description, unit="B", unit_scale=True, disable=not enabled)
-
-
-def fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

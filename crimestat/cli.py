@@ -461,7 +461,7 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
             _publication_gate(settings, ["exports", dataflow_id.lower()], con)
             release = produce_release(
                 con, settings.exports_dir, dataflow_id, year, vintage=vintage,
-                status="final" if final else "provisional",
+                status="final" if final else "provisional", settings=settings.structures,
             )  # fmt: skip
     except ReleaseError as error:
         _fail(str(error))
@@ -500,7 +500,8 @@ def extracts(partner: str, month: str) -> None:
         with settings.warehouse() as con:
             _publication_gate(settings, ["extracts", partner.lower()], con)
             outcome = deliver_package(con, partner, month, settings.outbox_dir,
-                                      outbox_file_mode=settings.outbox_file_mode)  # fmt: skip
+                                      outbox_file_mode=settings.outbox_file_mode,
+                                      settings=settings.structures)  # fmt: skip
     except (PartnerConfigError, ReleaseError, DeliveryError) as error:
         _fail(str(error))
     if not outcome.created:
@@ -527,10 +528,14 @@ def extracts(partner: str, month: str) -> None:
               help="SDMX-ML structure file to check against (default: the project's).")  # fmt: skip
 def validate(file: Path, structures_file: Path | None) -> None:
     """Run the delivery gate on any SDMX file; print each problem with where it is."""
+    from sdmx_export.structures import build_structures
     from sdmx_export.validation import validate_sdmx_file
 
     try:
-        problems = validate_sdmx_file(file, structures_file)
+        structures = structures_file or build_structures(load_settings().structures)
+        problems = validate_sdmx_file(file, structures)
+    except SettingsError as error:
+        _fail(str(error))
     except (ValueError, OSError) as error:
         _fail(f"{file}: {error}")
     for problem in problems:

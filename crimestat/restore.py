@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
+from core.files import fsync
 from core.settings import Settings
 from core.warehouse import warehouse_connection
 from crimestat.backup import table_row_counts
@@ -35,7 +36,6 @@ from crimestat.backup_manifest import (
     Manifest,
     copy_hashing,
     file_digest,
-    fsync,
     progress_bar,
     read_manifest,
 )

@@ -16,9 +16,8 @@ from pathlib import Path
 import duckdb
 
 from core.contracts import MONTH_PATTERN, REGISTERS
+from core.files import sha256_of
 from ingestion.registers import REGISTER_MODULES
-
-HASH_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -39,14 +38,6 @@ class LandingMonth:
 def landing_label(path: Path, landing_dir: Path) -> str:
     """How lineage names a landing file: its path relative to the landing directory."""
     return path.relative_to(landing_dir).as_posix()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(HASH_CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def landing_months(landing_dir: Path, registers: tuple[str, ...] = REGISTERS) -> list[LandingMonth]:
@@ -85,7 +76,7 @@ def unloaded_files(
                 [landing.register, landing.month],
             ).fetchall()
         )
-    files = [LandingFile(landing_label(p, landing_dir), file_sha256(p)) for p in landing.files]
+    files = [LandingFile(landing_label(p, landing_dir), sha256_of(p)) for p in landing.files]
     return [f for f in files if (f.label, f.sha256) not in loaded]
 
 

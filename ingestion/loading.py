@@ -47,11 +47,12 @@ from core.contracts import (
     RAW_TABLES_BY_REGISTER,
     RawTable,
 )
+from core.files import sha256_of
 from core.settings import Settings
 from core.warehouse import ensure_raw_schema, transaction
 from ingestion.errors import InsertError, PartitionLoadError, UnreadableFile
 from ingestion.key_check import check_pseudonymisation_key
-from ingestion.landing import file_sha256, landing_label
+from ingestion.landing import landing_label
 from ingestion.records import QUARANTINE_COLUMNS, FileRecords
 from ingestion.registers import REGISTER_MODULES
 
@@ -135,7 +136,7 @@ def read_partition_files(
     failures: list[UnreadableFile] = []
     for path in module.partition_files(landing_dir, partition):
         label = landing_label(path, landing_dir)
-        if loaded and (label, file_sha256(path)) in loaded:
+        if loaded and (label, sha256_of(path)) in loaded:
             continue
         try:
             records = module.read_file(path, label, settings)
@@ -144,7 +145,7 @@ def read_partition_files(
             continue
         readable.append(records)
         # The hash of the bytes parsed, not of the file as it is after parsing.
-        checksums[label] = records.sha256 or file_sha256(path)
+        checksums[label] = records.sha256 or sha256_of(path)
     return PartitionRecords(readable, checksums, failures)
 
 

@@ -55,7 +55,12 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
             for year in context.partition_keys:
                 try:
                     releases[year] = produce_release(
-                        con, settings.exports_dir, dataflow_id, int(year), status=status
+                        con,
+                        settings.exports_dir,
+                        dataflow_id,
+                        int(year),
+                        status=status,
+                        settings=settings.structures,
                     )
                 except ReleaseError as error:
                     failures.append(f"{dataflow_id} not delivered for {year}: {error}")

@@ -67,7 +67,7 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
             try:
                 results = deliver_packages(
                     con, partner.code, context.partition_keys, settings.outbox_dir,
-                    outbox_file_mode=settings.outbox_file_mode,
+                    outbox_file_mode=settings.outbox_file_mode, settings=settings.structures,
                 )  # fmt: skip
             except PartnerConfigError as error:
                 results = [(month, error) for month in context.partition_keys]
@@ -103,4 +103,4 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
     return extract
 
 
-extract_assets = [_extract_asset(partner) for partner in load_partners().values()]
+extract_assets = [_extract_asset(p) for p in load_partners(load_settings().structures).values()]

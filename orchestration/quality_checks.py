@@ -65,7 +65,7 @@ def run_recorded_suite(
     now = datetime.now()
     run_id = context.run.run_id
     with settings.warehouse() as con:
-        result = run_suite(con, suite, partitions=partitions, context=context)
+        result = run_suite(con, suite, partitions=partitions, context=context, settings=settings)
         store_results(con, run_id, [result], now)
         if SUITES[suite].partitioned:
             store_summaries(con, now)

@@ -59,12 +59,11 @@ EJ_XB_CONV_KEY = ["FREQ", "XB_CRIME", "CITIZEN", "ECRIS", "UNIT", "GEO"]
 
 def crim_off_cat_observations(
     recorded_offences_annual: pl.DataFrame,
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
     *,
     obs_status: str = "A",
 ) -> pl.DataFrame:
     """CRIM_OFF_CAT observations from the recorded_offences_annual mart."""
-    settings = settings or StructureSettings()
     to_sdmx = _iccs_to_sdmx(settings)
     geo = [c.id for c in codelists.geo_code_list(settings).codes]
     mart = recorded_offences_annual.filter(pl.col("iccs_code").is_in(list(to_sdmx))).select(
@@ -111,7 +110,7 @@ def crim_off_cat_observations(
 
 def crim_just_observations(
     persons_convicted: pl.DataFrame,
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
     *,
     obs_status: str = "A",
     public: bool = False,
@@ -121,7 +120,6 @@ def crim_just_observations(
 ) -> pl.DataFrame:
     """CRIM_JUST observations (persons convicted by the country's courts) from persons_convicted.
     `linked` and `links`: the other tables of the same persons published (one year's)."""
-    settings = settings or StructureSettings()
     rolled = roll_up(
         persons_convicted.filter(~pl.col("via_ecris")).select(
             "ref_year",
@@ -167,7 +165,7 @@ def crim_just_dimensions(settings: StructureSettings) -> list[Dimension]:
 
 def ej_xb_conv_observations(
     persons_convicted: pl.DataFrame,
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
     *,
     obs_status: str = "A",
     public: bool = False,
@@ -177,7 +175,6 @@ def ej_xb_conv_observations(
 ) -> pl.DataFrame:
     """EJ_XB_CONV observations (serious cross-border crime) from persons_convicted.
     `linked` and `links`: the other tables of the same persons published (one year's)."""
-    settings = settings or StructureSettings()
     areas = area_by_iccs(iccs_codes(settings.reference_dir))
     in_area = persons_convicted.filter(pl.col("iccs_code").is_in(list(areas))).select(
         "ref_year",

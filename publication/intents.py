@@ -16,7 +16,6 @@ release or package, no duplicate, no number stuck on "exists already".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from core.files import sha256_of
 
 INTENTS = "releases.publication_intents"
 KILL_AT = "CRIMESTAT_KILL_AT"
@@ -104,7 +105,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
                 continue
             if not path.is_file():
                 continue
-            if sha256 == TEMPORARY or _sha256(path) == sha256:
+            if sha256 == TEMPORARY or sha256_of(path) == sha256:
                 path.unlink()
                 done.append(f"{kind} {intent.ident}: removed {path} (placed, never recorded)")
             else:
@@ -121,11 +122,3 @@ def kill_point(name: str) -> None:
     """SIGKILL this process here when CRIMESTAT_KILL_AT names this step (crash tests)."""
     if os.environ.get(KILL_AT) == name:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

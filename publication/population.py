@@ -32,10 +32,10 @@ import polars as pl
 
 from core.disclosure import CURRENT, Cell, Dimension, Link, Publication, earlier_vintage
 from core.settings import StructureSettings
-from core.vocabulary import PERSONS
+from core.vocabulary import PERSONS, UNKNOWN
 from publication.datasets import PERSON_DIMENSIONS
 from publication.linked_tables import CRIM_JUST, EJ_XB_CONV, crim_just_area_links, identity_links
-from publication.partners.breakdowns import BREAKDOWNS, STATELESS, UNKNOWN, every_cell
+from publication.partners.breakdowns import BREAKDOWNS, STATELESS, every_cell
 from publication.partners.breakdowns import table_dimensions as partner_dimensions
 from publication.partners.config import AgreedTable, PartnerConfig, load_partners
 from publication.partners.structures import partner_structures

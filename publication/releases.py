@@ -41,7 +41,6 @@ the package, so release_files holds no rows for them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -57,6 +56,7 @@ import polars as pl
 from sdmx.message import StructureMessage
 
 from core.disclosure import AUDIT_COLUMNS, LOWER, ProtectionError, audit_records
+from core.files import sha256_of
 from core.settings import StructureSettings
 from publication import datasets, intents, population
 from publication.revisions import revisions_query
@@ -181,7 +181,7 @@ def mart_observations(
     year: int,
     *,
     obs_status: str = "A",
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
 ) -> pl.DataFrame:
     """The dataflow's observations for `year`, made from its mart. A dataflow of persons is
     protected together with every vintage of the year already published (so no two vintages
@@ -193,7 +193,6 @@ def mart_observations(
         raise ReleaseError(f"{dataflow_id} {year}: marts.{source.mart} has no rows for {year}")
     if not source.disclosure_control:
         return source.observations(mart, settings, obs_status=obs_status)
-    settings = settings or StructureSettings()
     layout = DsdLayout.of(dataflow(build_structures(settings), dataflow_id))
     published = [
         frame for _, _, frame in vintages_as_protected(con, dataflow_id, str(year), layout)
@@ -232,7 +231,7 @@ def produce_release(
     embargo_until: datetime | None = None,
     notes: str = "",
     *,
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
 ) -> Release:
     """Produce (or reproduce) one release and return it.
 
@@ -242,7 +241,6 @@ def produce_release(
     _source(dataflow_id)
     if status not in STATUSES:
         raise ReleaseError(f"status must be one of {sorted(STATUSES)}, not {status!r}")
-    settings = settings or StructureSettings()
     structures = build_structures(settings)
     flow = dataflow(structures, dataflow_id)
     layout = DsdLayout.of(flow)
@@ -359,7 +357,7 @@ def revisions(
     return frame.cast(schema) if frame.height else pl.DataFrame(schema=schema)
 
 
-def gate_problems(path: Path, structures: StructureMessage | Path | None = None) -> list[str]:
+def gate_problems(path: Path, structures: StructureMessage | Path) -> list[str]:
     """The gate on one file from anywhere: every problem as 'file: where: what'."""
     return [f"{Path(path).name}: {p}" for p in validate_sdmx_file(Path(path), structures)]
 
@@ -410,15 +408,6 @@ def gate(
         problems += [f"{name}: {p}" for p in _compare(delivered, expected, layout)]
     if problems:
         raise ReleaseError("the release failed the delivery gate", problems)
-
-
-def sha256_of(path: Path) -> str:
-    """Streamed, so a large delivery is hashed in flat memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def record_release(con: duckdb.DuckDBPyConnection, release: Release, cells: pl.DataFrame) -> None:
@@ -561,12 +550,12 @@ def _compare(delivered: pl.DataFrame, expected: pl.DataFrame, layout: DsdLayout)
 
 
 def _disclosure_audit(
-    protected: pl.DataFrame, layout: DsdLayout, settings: StructureSettings | None
+    protected: pl.DataFrame, layout: DsdLayout, settings: StructureSettings
 ) -> dict[str, object] | None:
     """The disclosure audit of a release of persons for its manifest (None for other data)."""
     if LOWER not in protected.columns:
         return None
-    requirement = (settings or StructureSettings()).disclosure
+    requirement = settings.disclosure
     series = [d.id for d in layout.series_dimensions]
     return audit_records(protected, series, requirement, time=layout.time_dimension.id)
 

@@ -50,12 +50,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import logging
 import os
 import re
 import shutil
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,6 +62,8 @@ from pathlib import Path
 import duckdb
 
 from core.disclosure import DEFAULT_THRESHOLD
+from core.files import fsync, sha256_of
+from core.settings import LOCK_WAIT_SECONDS
 from core.snapshot_layout import (
     POINTER_FILE,
     SNAPSHOT_DIR,
@@ -71,6 +71,7 @@ from core.snapshot_layout import (
     pointed_name,
     pointer_text,
 )
+from core.warehouse import attach_waiting
 from publication import public
 from publication.intents import kill_point
 from publication.releases import SOURCES
@@ -78,7 +79,6 @@ from publication.revisions import write_revisions_table
 
 SNAPSHOT_PREFIX = "snapshot-"
 SNAPSHOT_SUFFIX = ".duckdb"
-LOCK_WAIT_SECONDS = 600.0
 AUDITED_DATASETS_TABLE = "serving.audited_datasets"
 KIND = "snapshot"  # of the kill points
 # The names this module gives (`%Y%m%dT%H%M%S%fZ`): the only ones its clean-up removes.
@@ -193,12 +193,12 @@ def snapshot_names(snapshots: Path, published_at: datetime) -> tuple[Path, Path]
 def place_snapshot(kind: str, partial: Path, final: Path) -> None:
     """Make the written, closed `partial` durable, check that it opens and has its
     information table, and rename it to `final` (complete or absent, never half)."""
-    _fsync(partial)
+    fsync(partial)
     with contextlib.closing(duckdb.connect(str(partial), read_only=True)) as con:
         con.execute("select count(*) from serving.snapshot_info").fetchone()
     kill_point(f"{kind}:after_write")
     os.replace(partial, final)
-    _fsync(final.parent)
+    fsync(final.parent)
     kill_point(f"{kind}:after_rename")
 
 
@@ -271,7 +271,7 @@ def _copy_from_warehouse(
     # dbt-duckdb's views name their tables with the catalog = the file's stem, so the
     # warehouse is attached under that name.
     catalog = warehouse_path.stem
-    _attach_read_only(con, warehouse_path, catalog, lock_wait_seconds)
+    attach_waiting(con, warehouse_path, catalog, wait_seconds=lock_wait_seconds)
     try:
         existing = _relations(con, catalog)
         marts = sorted(name for schema, name in existing if schema == "marts")
@@ -312,23 +312,6 @@ def _copy_from_warehouse(
         return written
     finally:
         con.execute(f'detach "{catalog}"')
-
-
-def _attach_read_only(
-    con: duckdb.DuckDBPyConnection, path: Path, catalog: str, wait_seconds: float
-) -> None:
-    """ATTACH READ_ONLY, waiting (with back-off) while a writing process holds the file."""
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
-        try:
-            con.execute(f"attach '{path}' as \"{catalog}\" (read_only)")
-            return
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
 
 
 def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, str]]:
@@ -386,18 +369,18 @@ def copy_files(
             raise SnapshotError(f"release file {relative_path!r} is outside {exports}")
         if not source.is_file():
             continue
-        digest = _sha256(source)
+        digest = sha256_of(source)
         if recorded is not None and digest != recorded:
             raise SnapshotError(
                 f"{source} does not match the SHA-256 its release recorded: not published"
             )
         copy = target / relative_path
-        if not (copy.is_file() and _sha256(copy) == digest):
+        if not (copy.is_file() and sha256_of(copy) == digest):
             copy.parent.mkdir(parents=True, exist_ok=True)
             partial = copy.with_name(f".{copy.name}.partial")
             try:
                 shutil.copyfile(source, partial)
-                _fsync(partial)
+                fsync(partial)
                 os.replace(partial, copy)
             finally:
                 partial.unlink(missing_ok=True)
@@ -415,11 +398,6 @@ def remove_unlisted_files(files_dir: Path, listed: set[str]) -> None:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _write_audited_datasets(con: duckdb.DuckDBPyConnection) -> str:
@@ -451,9 +429,9 @@ def _point_to(serving_dir: Path, snapshot: Path, published_at: datetime, tables:
     temporary.write_text(
         pointer_text(serving_dir, snapshot, published_at, tables), encoding="utf-8"
     )
-    _fsync(temporary)
+    fsync(temporary)
     os.replace(temporary, pointer)
-    _fsync(serving_dir)
+    fsync(serving_dir)
 
 
 def _remove_old_snapshots(snapshots: Path, current: Path, keep: int) -> None:
@@ -465,11 +443,3 @@ def _remove_old_snapshots(snapshots: Path, current: Path, keep: int) -> None:
     for old in published[keep:]:
         if old != current:
             old.unlink(missing_ok=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -14,17 +14,19 @@ from great_expectations.expectations import Expectation
 from great_expectations.expectations.row_conditions import Column
 
 from core import contracts as c
-from core.vocabulary import CITIZEN_GROUPS, TOTAL, UNMAPPED
+from core.vocabulary import (
+    BROAD_AGE_GROUP,
+    CITIZEN_GROUPS,
+    MART_GRAINS,
+    TOTAL,
+    UNKNOWN,
+    UNMAPPED,
+)
 from quality import expect, frames
 from quality.definitions import WARNING, FrameCheck, Suite
 from quality.frames import YOY_MAX_CHANGE
 from quality.references import STATISTICS_OLDEST, References
 
-AGE_GROUPS = {
-    "Y14-17": "Y_LT18", "Y18-24": "Y_GE18", "Y25-34": "Y_GE18", "Y35-44": "Y_GE18",
-    "Y45-54": "Y_GE18", "Y55-64": "Y_GE18", "Y_GE65": "Y_GE18", "UNK": "UNK",
-}  # fmt: skip
-UNKNOWN_CITIZENSHIP = "UNK"  # persons_convicted_by_citizenship: citizenship not recorded
 # A published rate may differ from offences * 100000 / population by its rounding only.
 RATE_TOLERANCE = 0.01
 
@@ -109,7 +111,7 @@ def year_on_year(name: str, keys: tuple[str, ...], cells: str, complete_years: s
 # Recorded offences, monthly
 # --------------------------------------------------------------------------------------
 
-RECORDED_GRAIN = ("ref_month", "municipality", "iccs_code", "attempt")
+RECORDED_GRAIN = MART_GRAINS["recorded_offences"]
 
 
 def recorded_rows(refs: References) -> list[Expectation]:
@@ -158,7 +160,7 @@ MART_RECORDED_OFFENCES = Suite(
 # Recorded offences, annual (country and counties, every ICCS level, rates)
 # --------------------------------------------------------------------------------------
 
-ANNUAL_GRAIN = ("ref_year", "geo", "iccs_code")
+ANNUAL_GRAIN = MART_GRAINS["recorded_offences_annual"]
 RATE_ERROR = "rate_per_100k - round(offences * 100000.0 / population, 2) as rate_error"
 
 
@@ -258,7 +260,7 @@ MART_RECORDED_OFFENCES_ANNUAL = Suite(
 # Solved offences
 # --------------------------------------------------------------------------------------
 
-SOLVED_GRAIN = ("ref_month", "nuts3", "iccs_code")
+SOLVED_GRAIN = MART_GRAINS["solved_offences"]
 
 
 def solved_rows(refs: References) -> list[Expectation]:
@@ -292,9 +294,7 @@ MART_SOLVED_OFFENCES = Suite(
 # Persons convicted
 # --------------------------------------------------------------------------------------
 
-CONVICTED_GRAIN = (
-    "ref_year", "iccs_code", "sex", "age_group", "citizen_group", "sanction", "via_ecris",
-)  # fmt: skip
+CONVICTED_GRAIN = MART_GRAINS["persons_convicted"]
 
 
 def convicted_rows(refs: References) -> list[Expectation]:
@@ -304,7 +304,7 @@ def convicted_rows(refs: References) -> list[Expectation]:
         years(refs),
         expect.in_set("iccs_code", classified(refs)),
         expect.in_set("sex", c.SEXES),
-        expect.in_set("age_group", AGE_GROUPS),
+        expect.in_set("age_group", BROAD_AGE_GROUP),
         expect.in_set("citizen_group", CITIZEN_GROUPS),
         expect.in_set("sanction", c.SANCTIONS),
         expect.unique(*CONVICTED_GRAIN),
@@ -325,7 +325,7 @@ MART_PERSONS_CONVICTED = Suite(
             "persons_convicted",
             ("age_group", "age_group_broad"),
             "each age group in its aggregate (Y14-17 in Y_LT18, older in Y_GE18)",
-            lambda refs: AGE_GROUPS.items(),
+            lambda refs: BROAD_AGE_GROUP.items(),
         ),
         reconciliation(
             "persons_counted_once",
@@ -347,7 +347,7 @@ MART_PERSONS_CONVICTED = Suite(
 # Persons convicted by month and citizenship (partner extracts)
 # --------------------------------------------------------------------------------------
 
-BY_CITIZENSHIP_GRAIN = ("ref_month", "citizenship", "iccs_code", "sex", "age_group", "via_ecris")
+BY_CITIZENSHIP_GRAIN = MART_GRAINS["persons_convicted_by_citizenship"]
 
 
 def by_citizenship_rows(refs: References) -> list[Expectation]:
@@ -355,10 +355,10 @@ def by_citizenship_rows(refs: References) -> list[Expectation]:
         *[expect.not_null(name) for name in BY_CITIZENSHIP_GRAIN],
         *counts("persons"),
         months(refs),
-        expect.in_set("citizenship", [*refs.citizenships, UNKNOWN_CITIZENSHIP]),
+        expect.in_set("citizenship", [*refs.citizenships, UNKNOWN]),
         expect.in_set("iccs_code", classified(refs)),
         expect.in_set("sex", c.SEXES),
-        expect.in_set("age_group", AGE_GROUPS),
+        expect.in_set("age_group", BROAD_AGE_GROUP),
         expect.unique(*BY_CITIZENSHIP_GRAIN),
     ]
 
@@ -391,8 +391,8 @@ MART_PERSONS_CONVICTED_BY_CITIZENSHIP = Suite(
 # Customs
 # --------------------------------------------------------------------------------------
 
-VIOLATIONS_GRAIN = ("ref_month", "violation_type", "border_section", "procedure")
-SEIZURES_GRAIN = ("ref_month", "goods_category", "unit")
+VIOLATIONS_GRAIN = MART_GRAINS["customs_violations"]
+SEIZURES_GRAIN = MART_GRAINS["customs_seizures"]
 
 
 def violations_rows(refs: References) -> list[Expectation]:

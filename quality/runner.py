@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from core.contracts import MONTH_PATTERN
-from core.settings import Settings, load_settings
+from core.settings import Settings
 from quality.definitions import CRITICAL, Check, RowsCheck, Suite
 from quality.references import References, load_references
 from quality.results import ExpectationOutcome, SuiteResult, suite_result
@@ -32,7 +32,7 @@ def run_suite(
     *,
     partitions: Sequence[str] | None = None,
     context: Any = None,
-    settings: Settings | None = None,
+    settings: Settings,
     now: datetime | None = None,
     max_batch_rows: int = MAX_BATCH_ROWS,
 ) -> SuiteResult:
@@ -40,11 +40,12 @@ def run_suite(
 
     partitions: month keys 'YYYY-MM' of raw._partition (raw suites only; None = all).
     context: anything with a `.log` logger (a Dagster context) to report progress to.
-    settings / now: where the reference seeds are and what "today" is (default: the
-    environment's settings, the current local time, as the registers write local time).
+    settings: the deployment's (where the reference seeds are, the country's bounds).
+    now: what "today" is (default: the current local time, as the registers write local
+    time).
     """
     suite = _suite(suite_name, partitions)
-    references = load_references(settings or load_settings(), now or datetime.now())
+    references = load_references(settings, now or datetime.now())
     started_at, clock = datetime.now(), time.perf_counter()
     found: list[ExpectationOutcome] = []
     validations: list[tuple[str, Any]] = []

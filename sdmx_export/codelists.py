@@ -11,7 +11,7 @@ from __future__ import annotations
 from core.crime_areas import CRIME_AREAS
 from core.reference import CodeListSpec, CodeSpec, geo_codes, iccs_codes, status_codes
 from core.settings import StructureSettings
-from core.vocabulary import TOTAL
+from core.vocabulary import AGE_GROUPS, BROAD_AGE_GROUPS, CITIZEN_GROUPS, TOTAL, UNKNOWN
 
 # The ICCS codes below section level that Eurostat's crim_off_cat publishes (mart form);
 # with the 11 sections and TOTAL they make CL_ICCS.
@@ -49,13 +49,7 @@ SEX = _flat("CL_SEX", "Sex", [("M", "Males"), ("F", "Females")], total="T")
 CITIZEN = _flat(
     "CL_CITIZEN",
     "Country of citizenship",
-    [
-        ("NAT", "Reporting country"),
-        ("EU27_2020_FOR", "EU27 countries (from 2020) except reporting country"),
-        ("NEU27_2020_FOR", "Non-EU27 countries (from 2020) nor reporting country"),
-        ("STLS", "Stateless"),
-        ("UNK", "Unknown"),
-    ],
+    list(CITIZEN_GROUPS.items()),
     total=TOTAL,
 )
 AGE = CodeListSpec(
@@ -63,16 +57,15 @@ AGE = CodeListSpec(
     "Age class at judgment",
     (
         CodeSpec(TOTAL, "Total"),
-        CodeSpec("Y_LT18", "Less than 18 years", parent=TOTAL),
-        CodeSpec("Y14-17", "From 14 to 17 years", parent="Y_LT18"),
-        CodeSpec("Y_GE18", "18 years or over", parent=TOTAL),
-        CodeSpec("Y18-24", "From 18 to 24 years", parent="Y_GE18"),
-        CodeSpec("Y25-34", "From 25 to 34 years", parent="Y_GE18"),
-        CodeSpec("Y35-44", "From 35 to 44 years", parent="Y_GE18"),
-        CodeSpec("Y45-54", "From 45 to 54 years", parent="Y_GE18"),
-        CodeSpec("Y55-64", "From 55 to 64 years", parent="Y_GE18"),
-        CodeSpec("Y_GE65", "65 years or over", parent="Y_GE18"),
-        CodeSpec("UNK", "Unknown", parent=TOTAL),
+        *(
+            spec
+            for broad, name in BROAD_AGE_GROUPS.items()
+            for spec in (
+                CodeSpec(broad, name, parent=TOTAL),
+                *(CodeSpec(g.code, g.name, parent=broad) for g in AGE_GROUPS if g.broad == broad),
+            )
+        ),
+        CodeSpec(UNKNOWN, "Unknown", parent=TOTAL),
     ),
 )
 ECRIS = _flat(

@@ -128,9 +128,8 @@ DATAFLOWS: dict[str, DataflowSpec] = {
 }
 
 
-def build_structures(settings: StructureSettings | None = None) -> StructureMessage:
+def build_structures(settings: StructureSettings) -> StructureMessage:
     """All structures as one sdmx1 StructureMessage, without header (see structure_file)."""
-    settings = settings or StructureSettings()
     return structure_message(
         DATAFLOWS.values(), all_code_lists(settings).values(), CRIME_SCHEME, settings
     )

@@ -44,7 +44,6 @@ from sdmx_export.readers import (
     records,
 )
 from sdmx_export.schemas import official_schema, structure_specific_schema
-from sdmx_export.structures import build_structures
 
 MAX_PROBLEMS = 200
 ALL_DIMENSIONS = "AllDimensions"
@@ -82,13 +81,10 @@ class Problem:
         return f"{self.where}: {self.what}"
 
 
-def validate_sdmx_file(
-    path: Path, structures: StructureMessage | Path | None = None
-) -> list[Problem]:
+def validate_sdmx_file(path: Path, structures: StructureMessage | Path) -> list[Problem]:
     """Every problem found in the SDMX file at `path` (empty: the file may be delivered).
 
-    `structures` is a StructureMessage, a path to an SDMX-ML structure file, or None for
-    this project's structures.
+    `structures` is a StructureMessage or a path to an SDMX-ML structure file.
     """
     path = Path(path)
     if not path.is_file():
@@ -137,9 +133,7 @@ class _Problems:
         return list(self.items)
 
 
-def _structures(structures: StructureMessage | Path | None) -> StructureMessage:
-    if structures is None:
-        return build_structures()
+def _structures(structures: StructureMessage | Path) -> StructureMessage:
     if isinstance(structures, StructureMessage):
         return structures
     message = sdmx.read_sdmx(Path(structures))

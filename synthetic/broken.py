@@ -17,7 +17,7 @@ from synthetic.files import (
     WrittenFile,
     pack,
     unpack,
-    write_atomically,
+    write_landing_file,
 )
 from synthetic.summary import BrokenFile
 
@@ -67,14 +67,14 @@ def _drop_column(kind: FileKind, text: str) -> str:
 def _break(path: Path, kind: FileKind, damage: str, rng: np.random.Generator) -> None:
     data = path.read_bytes()
     if damage == "truncated_gzip":
-        write_atomically(path, _cut_gzip(data, rng))
+        write_landing_file(path, _cut_gzip(data, rng))
         return
     text = unpack(kind, data).decode(kind.encoding, RAW_BYTES_ERRORS)
     if damage == "wrong_encoding":
         raw = text.encode(OTHER_ENCODING[kind.encoding], RAW_BYTES_ERRORS)
     else:
         raw = _drop_column(kind, text).encode(kind.encoding, RAW_BYTES_ERRORS)
-    write_atomically(path, pack(kind, raw))
+    write_landing_file(path, pack(kind, raw))
 
 
 def break_files(

@@ -22,6 +22,8 @@ from core.contracts import (
     SEXES,
     personal_code_check_digit,
 )
+from core.settings import CountryProfile
+from core.vocabulary import AGE_GROUPS
 from synthetic.context import GenerationContext, labels, pick, sequence_ids, with_nulls
 from synthetic.offence_mix import ATTEMPT_SHARES
 from synthetic.offence_profiles import CODE_PROFILES, DEFAULT_PROFILE
@@ -57,14 +59,18 @@ OFFENCE_WEIGHTS = {
 }  # fmt: skip
 EXTRA_OFFENCES = (0.7, 0.22, 0.08)  # shares of convictions with 1, 2, 3 offences
 
-AGE_GROUPS = ((14, 17, 0.04), (18, 24, 0.17), (25, 34, 0.28), (35, 44, 0.25), (45, 54, 0.15),
-              (55, 64, 0.08), (65, 80, 0.03))  # fmt: skip
+# Shares of the persons in each age group (core.vocabulary.AGE_GROUPS); none is older than 80.
+AGE_SHARES = {"Y14-17": 0.04, "Y18-24": 0.17, "Y25-34": 0.28, "Y35-44": 0.25, "Y45-54": 0.15,
+              "Y55-64": 0.08, "Y_GE65": 0.03}  # fmt: skip
+OLDEST = 80
 MALE_SHARE = 0.86
 CITIZENSHIP_WEIGHTS = {
     "LT": 0.915, "LV": 0.008, "PL": 0.008, "DE": 0.002, "EE": 0.002, "RO": 0.001,
     "BY": 0.02, "RU": 0.012, "UA": 0.015, "GE": 0.003, "MD": 0.002, "KZ": 0.001,
     "XX": 0.003, "": 0.008,  # "" = unknown
 }  # fmt: skip
+# The country's own citizens, by their index in CITIZENSHIP_WEIGHTS.
+NATIONALS = list(CITIZENSHIP_WEIGHTS).index(CountryProfile.code)
 ECRIS_MEMBER_STATES = {
     "PL": 0.18, "DE": 0.15, "LV": 0.1, "NL": 0.1, "IE": 0.08, "SE": 0.06, "DK": 0.05,
     "BE": 0.04, "FR": 0.04, "ES": 0.04, "IT": 0.03, "FI": 0.03, "EE": 0.03, "AT": 0.02,
@@ -157,9 +163,9 @@ def person_pool(ctx: GenerationContext, year: int) -> Persons:
     """The persons of one year, aged 14-80 in mid-year (old enough all year round)."""
     rng = ctx.rng(REGISTER, Month(year * 12), "persons")
     n = max(100, round(ANNUAL_CONVICTIONS * ctx.scale * PERSON_POOL_FACTOR))
-    group = rng.choice(len(AGE_GROUPS), size=n, p=[g[2] for g in AGE_GROUPS])
-    low = np.array([g[0] for g in AGE_GROUPS])[group] + 0.5
-    high = np.array([g[1] for g in AGE_GROUPS])[group] + 0.99
+    group = rng.choice(len(AGE_GROUPS), size=n, p=[AGE_SHARES[g.code] for g in AGE_GROUPS])
+    low = np.array([g.youngest for g in AGE_GROUPS])[group] + 0.5
+    high = np.array([g.oldest or OLDEST for g in AGE_GROUPS])[group] + 0.99
     mid_year = int(np.datetime64(f"{year:04d}-07-01", "D").astype(int))
     birth_day = (mid_year - rng.uniform(low, high) * 365.25).astype(np.int64)
     sex = (rng.random(n) >= MALE_SHARE).astype(np.int64)
@@ -262,8 +268,7 @@ def _decisions(ctx: GenerationContext, month: Month, rng: np.random.Generator) -
     domestic = rng.choice(len(persons.birth_day), size=n_domestic, p=persons.propensity)
     # ECRIS notifications concern adult Lithuanian nationals convicted abroad months ago.
     adult_nationals = np.flatnonzero(
-        (persons.citizenship == list(CITIZENSHIP_WEIGHTS).index("LT"))
-        & (persons.birth_day < (month.start // DAY) - 20 * 365)
+        (persons.citizenship == NATIONALS) & (persons.birth_day < (month.start // DAY) - 20 * 365)
     )
     abroad = rng.choice(adult_nationals, size=n_ecris) if len(adult_nationals) else domestic[:0]
     n = n_domestic + len(abroad)
@@ -382,7 +387,7 @@ def _version_frame(
     citizenship_shown = np.where(
         corrected | (outcome.corrected_written[rec] < 0), citizenship, unknown
     )
-    citizenship_shown = np.where(ecris, list(CITIZENSHIP_WEIGHTS).index("LT"), citizenship_shown)
+    citizenship_shown = np.where(ecris, NATIONALS, citizenship_shown)
     # The appeal court shortens sentences and lowers fines it amends.
     leniency = np.where(amended, 0.7, 1.0)
     months = np.round(decisions.months[rec] * leniency)

@@ -20,7 +20,7 @@ from synthetic.files import (
     FileKind,
     WrittenFile,
     pack,
-    write_atomically,
+    write_landing_file,
 )
 from synthetic.formatting import csv_bytes, csv_ready, json_bytes, json_lines, json_ready
 from synthetic.timeline import Month
@@ -76,7 +76,7 @@ def _defects_in_file(plan: DefectPlan, start: int, end: int) -> Counter[str]:
 
 
 def _write(path: Path, kind: FileKind, raw: bytes) -> None:
-    write_atomically(path, pack(kind, raw))
+    write_landing_file(path, pack(kind, raw))
 
 
 def export_month(

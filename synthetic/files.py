@@ -7,7 +7,6 @@ file name, and lines are joined in one fixed order.
 from __future__ import annotations
 
 import gzip
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from core.contracts import (
     CUSTOMS_VIOLATION_COLUMNS,
     INCIDENT_COLUMNS,
 )
+from core.files import write_atomically
 from synthetic.timeline import Month, format_day
 
 # zlib level 6 costs four times level 1 for 25% smaller files: not worth it for extracts that
@@ -111,9 +111,8 @@ def unpack(kind: FileKind, data: bytes) -> bytes:
     return gzip.decompress(data) if kind.compressed else data
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Readers polling the landing zone never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+def write_landing_file(path: Path, data: bytes) -> None:
+    """Readers polling the landing zone never see a half-written file. Not synced: a crash
+    loses only what the generator makes again, byte for byte."""
+    with write_atomically(path, durable=False) as stream:
+        stream.write(data)

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.settings import PROJECT_ROOT, CountryProfile
+from core.settings import REFERENCE_DIR, CountryProfile
 
-REFERENCE_DIR = PROJECT_ROOT / "dbt_project" / "seeds" / "reference"
 CALIBRATION_DIR = Path(__file__).resolve().parent / "calibration"
 
 # Events are placed at a sampled interior point plus this much jitter (degrees, ~300 m), so no

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from synthetic.geography import CALIBRATION_DIR, REFERENCE_DIR, read_csv_rows
+from core.settings import REFERENCE_DIR, CountryProfile
+from synthetic.geography import CALIBRATION_DIR, read_csv_rows
 
 EUROSTAT_TSV = CALIBRATION_DIR / "eurostat_crim_off_cat_baltics.tsv"
-CALIBRATION_GEO = "LT"
+CALIBRATION_GEO = CountryProfile.code
 CALIBRATION_YEAR = "2022"
 
 # Recorded criminal offences a year (pre-trial investigations started), Lithuania ~2022.

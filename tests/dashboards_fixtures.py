@@ -31,7 +31,7 @@ from dbt_fixtures import RawWriter, create_raw_warehouse, run_dbt
 from streamlit.testing.v1 import AppTest
 
 from core.disclosure import INTRUDER
-from core.settings import Requirement
+from core.settings import Requirement, StructureSettings
 
 VILNIUS = "Vilniaus m. sav."  # LT011
 KAUNAS = "Kauno m. sav."  # LT022
@@ -293,7 +293,8 @@ def person_release_cells(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
     from sdmx_export.layout import DsdLayout
     from sdmx_export.structures import build_structures, dataflow
 
-    structures = build_structures()
+    settings = StructureSettings()
+    structures = build_structures(settings)
     made = {"CRIM_JUST": datasets.crim_just_observations,
             "EJ_XB_CONV": datasets.ej_xb_conv_observations}  # fmt: skip
     mart = con.sql("select * from marts.persons_convicted").pl()
@@ -310,7 +311,7 @@ def person_release_cells(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
         earlier = [observations_from_cells(cells, layout) for rid, cells in by_release.items()
                    if rid.startswith(f"{dataset}-{year}-")]  # fmt: skip
         observations = made[dataset](
-            rows.filter(pl.col("ref_year") == int(year)), obs_status=STATUSES[status],
+            rows.filter(pl.col("ref_year") == int(year)), settings, obs_status=STATUSES[status],
             published=earlier,
         )  # fmt: skip
         by_release[release_id] = release_cells(observations.drop(AUDIT_COLUMNS), layout, release_id)

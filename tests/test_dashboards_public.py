@@ -523,7 +523,9 @@ def test_partner_csv_label_is_neutralised(monkeypatch: pytest.MonkeyPatch) -> No
     from publication.partners.config import load_partner
 
     settings = StructureSettings()
-    table = next(t for t in load_partner("LV").tables if t.id == "customs_violations_lt_lv")
+    table = next(
+        t for t in load_partner("LV", settings).tables if t.id == "customs_violations_lt_lv"
+    )
     mart = pl.DataFrame({
         "ref_month": [dt.date(2024, 1, 1)] * 2, "border_section": ["LT-LV"] * 2,
         "violation_type": ["fuel", "cigarettes"], "procedure": ["administrative", "criminal"],

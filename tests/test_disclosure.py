@@ -570,11 +570,12 @@ def test_public_deliveries_carry_flags_but_no_confidential_value(tmp_path):
     """EJ_XB_CONV made for the public: every suppressed cell flagged C with no value, in a
     file that passes the schemas; the free cells as delivered to Eurojust. Every dataflow of
     persons takes this path (datasets._protect_per_year); EJ_XB_CONV is the quick one."""
-    structures = build_structures()
+    settings = StructureSettings()
+    structures = build_structures(settings)
     flow_id = "EJ_XB_CONV"
     persons = persons_convicted(21).filter(pl.col("ref_year") == 2022)
-    eurostat = ej_xb_conv_observations(persons)
-    public = ej_xb_conv_observations(persons, public=True)
+    eurostat = ej_xb_conv_observations(persons, settings)
+    public = ej_xb_conv_observations(persons, settings, public=True)
     assert set(eurostat["CONF_STATUS"].unique()) == {"F", "C", "D"}
     assert eurostat["OBS_VALUE"].null_count() == 0
     header = MessageHeader("PUBLIC_1", datetime(2025, 3, 1, tzinfo=UTC), "LT_IVPK")
@@ -612,11 +613,11 @@ def test_crim_just_and_ej_xb_conv_withstand_an_independent_audit_together():
         .group_by(pl.exclude("persons"))
         .agg(pl.col("persons").sum())
     )
-    crim_just = crim_just_observations(persons)
+    crim_just = crim_just_observations(persons, settings)
     dimensions = tuple(crim_just_dimensions(settings))
     linked = [Publication("CRIM_JUST", crim_just.rename({"OBS_VALUE": "n"}), dimensions, "n")]
     links = crim_just_area_links("CRIM_JUST", CURRENT, settings)
-    ej_xb_conv = ej_xb_conv_observations(persons, linked=linked, links=links)
+    ej_xb_conv = ej_xb_conv_observations(persons, settings, linked=linked, links=links)
     intruder = Intruder()
     intruder.publish("CRIM_JUST", crim_just, crim_just_dimensions(settings), "OBS_VALUE")
     intruder.publish("EJ_XB_CONV", ej_xb_conv, ej_xb_conv_dimensions(settings), "OBS_VALUE")

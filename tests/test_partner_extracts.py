@@ -33,7 +33,7 @@ from landing_files import (
     write_incidents,
 )
 
-from core.settings import load_settings
+from core.settings import StructureSettings, load_settings
 from crimestat.cli import main
 from publication.datasets import crim_just_observations
 from publication.partners.config import CONFIG_DIR, PartnerConfigError, load_partner, load_partners
@@ -48,6 +48,7 @@ from sdmx_export.structures import build_structures, dataflow
 from sdmx_export.validation import validate_sdmx_file
 
 MONTH = "2023-06"
+STRUCTURES = StructureSettings()
 # (conviction, person, sex, age, citizenship, national code, ECRIS member state), final MONTH
 CONVICTIONS = [
     ("L1", "PL1", "M", 30, "LV", "BK182", None),  # fraud -> ICCS 07
@@ -95,7 +96,7 @@ def connect(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def package(home: Path, partner: str, month: str, **options: Any):
     with connect(home) as con:
-        return deliver_package(con, partner, month, home / "outbox", **options)
+        return deliver_package(con, partner, month, home / "outbox", settings=STRUCTURES, **options)
 
 
 def members(path: Path) -> dict[str, bytes]:
@@ -118,7 +119,7 @@ def query(home: Path, sql: str, *params: Any) -> list[tuple]:
 
 
 def test_partner_configurations_load() -> None:
-    partners = load_partners()
+    partners = load_partners(STRUCTURES)
     assert set(partners) == {"LV", "EE"}
     lv, ee = partners["LV"], partners["EE"]
     assert lv.names == {"lv": "Iekšlietu ministrija",
@@ -176,7 +177,7 @@ def test_bad_configuration_is_refused_naming_file_and_key(
     assert old in text
     (tmp_path / "LV.yml").write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(PartnerConfigError) as raised:
-        load_partner("LV", tmp_path)
+        load_partner("LV", STRUCTURES, tmp_path)
     message = str(raised.value)
     assert str(tmp_path / "LV.yml") in message
     assert expected in message, message
@@ -187,12 +188,12 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     text = text.replace("formats: [csv, sdmx-ml]", "formats: [pdf]")
     (tmp_path / "LV.yml").write_text(text, encoding="utf-8")
     with pytest.raises(PartnerConfigError) as raised:
-        load_partner("LV", tmp_path)
+        load_partner("LV", STRUCTURES, tmp_path)
     assert [p.split(":")[0] for p in raised.value.problems] == [
         "label_language", "tables[2].formats[0]"
     ]  # fmt: skip
     with pytest.raises(PartnerConfigError, match=r"no configuration for partner 'PL'"):
-        load_partner("PL", tmp_path)
+        load_partner("PL", STRUCTURES, tmp_path)
 
 
 # --------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def test_package_members_match_manifest_and_marts(home: Path) -> None:
     assert tables["customs_violations_lt_lv"]["rows"] == 0  # none on that border in June
 
     # SDMX members pass the gate against the partner's structures and hold the CSV's numbers.
-    structures = partner_structures(load_partner("LV"))
+    structures = partner_structures(load_partner("LV", STRUCTURES), STRUCTURES)
     extracted = home / "extracted"
     extracted.mkdir()
     for name, data in content.items():
@@ -346,7 +347,9 @@ def test_csv_labels_in_the_configured_language(home: Path, tmp_path: Path) -> No
     text = text.replace("citizenship: LV", "citizenship: EE")
     (tmp_path / "PL.yml").write_text(text, encoding="utf-8")
     with connect(home) as con:
-        outcome = deliver_package(con, "PL", MONTH, home / "outbox", config_dir=tmp_path)
+        outcome = deliver_package(
+            con, "PL", MONTH, home / "outbox", settings=STRUCTURES, config_dir=tmp_path
+        )
     content = members(Path(outcome.destination))
     assert Path(outcome.destination).name == f"LT-PL_{MONTH}_package-001.zip"
     persons = csv_rows(content["persons_convicted_lv_citizens.csv"])
@@ -636,11 +639,11 @@ def test_the_year_is_protected_with_the_partners_months(home: Path) -> None:
     with connect(home) as con:
         mart = con.sql("select * from marts.persons_convicted where ref_year = ?",
                        params=[year]).pl()  # fmt: skip
-        alone = crim_just_observations(mart).filter(cell)
+        alone = crim_just_observations(mart, STRUCTURES).filter(cell)
         assert alone.select("OBS_VALUE", "CONF_STATUS").row(0) == (3, "F")
-        release = produce_release(con, home / "exports", "CRIM_JUST", year)
+        release = produce_release(con, home / "exports", "CRIM_JUST", year, settings=STRUCTURES)
         delivered = observations_from_cells(
             stored_cells(con, release.release_id),
-            DsdLayout.of(dataflow(build_structures(), "CRIM_JUST")),
+            DsdLayout.of(dataflow(build_structures(STRUCTURES), "CRIM_JUST")),
         )
     assert delivered.filter(cell)["CONF_STATUS"].item() != "F"

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 from dbt_fixtures import RawWriter, create_raw_warehouse, warehouse_path
 
+from core.settings import load_settings
 from quality import SuiteResult, build_data_docs, run_suite, store_results
 
 NOW = datetime(2023, 3, 1, 12, 0)
@@ -53,7 +54,8 @@ def con(home: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def run_raw_suites(con: duckdb.DuckDBPyConnection) -> list[SuiteResult]:
-    return [run_suite(con, suite, now=NOW) for suite in RAW_SUITES]
+    settings = load_settings()
+    return [run_suite(con, suite, now=NOW, settings=settings) for suite in RAW_SUITES]
 
 
 def test_results_are_kept_per_run(con: duckdb.DuckDBPyConnection) -> None:

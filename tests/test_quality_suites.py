@@ -23,13 +23,13 @@ from dbt_fixtures import RawWriter, create_raw_warehouse, run_dbt, warehouse_pat
 
 from core import contracts as c
 from core.reference import load_code_lists
-from core.settings import load_settings
+from core.settings import REFERENCE_DIR, load_settings
 from ingestion.pseudonymisation import person_key
 from quality import CRITICAL, SUITES, WARNING, ExpectationOutcome, SuiteResult, run_suite
 
 NOW = datetime(2024, 3, 1, 12, 0)
 YEARS = (2022, 2023)
-MUNICIPALITIES = load_code_lists(load_settings().reference_dir).municipalities
+MUNICIPALITIES = load_code_lists(REFERENCE_DIR).municipalities
 # One national code per ICCS section the correspondence reaches (01 ... 09).
 SECTION_CODES = (
     "BK129", "BK138", "BK149", "BK180", "BK178-1", "BK259", "BK182", "BK284", "BK253",
@@ -151,7 +151,7 @@ def con(clean_home: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]
 
 
 def check(con: duckdb.DuckDBPyConnection, suite: str, **options: Any) -> SuiteResult:
-    return run_suite(con, suite, now=NOW, **options)
+    return run_suite(con, suite, now=NOW, settings=load_settings(), **options)
 
 
 def failure(result: SuiteResult, target: str, severity: str = CRITICAL) -> ExpectationOutcome:

@@ -192,14 +192,19 @@ PUBLISH = """
 import sys
 from pathlib import Path
 import duckdb
+from core.settings import StructureSettings
 home, kind = Path(sys.argv[1]), sys.argv[2]
 con = duckdb.connect(str(home / "warehouse.duckdb"))
+structures = StructureSettings()
 if kind == "release":
     from publication.releases import produce_release
-    print(produce_release(con, home / "exports", "CRIM_JUST", int(sys.argv[3])).release_id)
+    release = produce_release(con, home / "exports", "CRIM_JUST", int(sys.argv[3]),
+                              settings=structures)
+    print(release.release_id)
 else:
     from publication.partners.packages import deliver_package
-    print(deliver_package(con, "EE", sys.argv[3], home / "outbox").package_id)
+    print(deliver_package(con, "EE", sys.argv[3], home / "outbox",
+                          settings=structures).package_id)
 con.close()
 """
 

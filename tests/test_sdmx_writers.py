@@ -14,7 +14,7 @@ from lxml import etree
 from polars.testing import assert_frame_equal
 
 from core.reference import iccs_codes
-from core.settings import REFERENCE_DIR
+from core.settings import REFERENCE_DIR, StructureSettings
 from publication.datasets import crim_just_observations, crim_off_cat_observations
 from sdmx_export.layout import DsdLayout
 from sdmx_export.schemas import dsd_schema, structure_specific_schema, write_dsd_schema
@@ -88,7 +88,7 @@ def assert_reads_back(path: Path, observations: pl.DataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def structures():
-    return build_structures()
+    return build_structures(StructureSettings())
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -254,7 +254,7 @@ def recorded_offences_mart(seed: int = 0) -> pl.DataFrame:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_crim_off_cat_reads_back_into_the_numbers_of_the_mart(structures, tmp_path, fmt):
     mart = recorded_offences_mart()
-    observations = crim_off_cat_observations(mart)
+    observations = crim_off_cat_observations(mart, StructureSettings())
     path = write(
         fmt, tmp_path / f"crim_off_cat.{fmt}", structures.dataflow["CRIM_OFF_CAT"], observations
     ).path
@@ -297,7 +297,7 @@ def test_crim_just_totals_read_back_equal_to_the_mart(structures, tmp_path):
             "persons": rng.integers(1, 4, 400),
         }
     )
-    observations = crim_just_observations(persons)
+    observations = crim_just_observations(persons, StructureSettings())
     path = write_structure_specific(
         tmp_path / "crim_just.xml", structures.dataflow["CRIM_JUST"], [observations], HEADER
     ).path

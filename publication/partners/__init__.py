@@ -1,8 +1,10 @@
 """Partner extract packages (SPEC 9): the monthly agreed tables for the Latvian and Estonian
 partners, as numbered zip packages with a manifest, delivered through an adapter and logged.
-A plain library: the orchestration and the CLI call it; it never imports Dagster.
+Part of the publication floor: the orchestration and the CLI call it; it imports core/, the
+SDMX format library and the rest of publication/, never Dagster.
 
-Modules, one job each (README.md beside them documents the configuration files):
+Modules of publication.partners, one job each (README.md beside them documents the
+configuration files):
   config       partner configurations (config/<PARTNER>.yml), checked when loaded
   catalogue    the marts and their columns, from the dbt project's YAML
   breakdowns   mart column -> SDMX dimension, code list, roll-ups, relations, labels

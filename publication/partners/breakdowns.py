@@ -30,14 +30,13 @@ from core.code_labels import CODE_LABELS
 from core.disclosure import FREE, STATUS, Dimension, Relation
 from core.reference import CodeSpec, iccs_codes
 from core.settings import StructureSettings
-from core.vocabulary import TOTAL, UNMAPPED
+from core.vocabulary import TOTAL, UNKNOWN, UNMAPPED
 from publication.datasets import ancestors
 from sdmx_export import codelists
 from sdmx_export.codelists import CodeListSpec
 from sdmx_export.structures import Concept
 
 STATELESS = contracts.CITIZENSHIP_STATELESS
-UNKNOWN = "UNK"
 ENGLISH = "en"
 
 

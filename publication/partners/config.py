@@ -97,7 +97,7 @@ def partner_codes(config_dir: Path = CONFIG_DIR) -> list[str]:
 
 
 def load_partner(
-    code: str, config_dir: Path = CONFIG_DIR, settings: StructureSettings | None = None
+    code: str, settings: StructureSettings, config_dir: Path = CONFIG_DIR
 ) -> PartnerConfig:
     path = Path(config_dir) / f"{code}.yml"
     if not path.is_file():
@@ -107,14 +107,13 @@ def load_partner(
 
 
 def load_partners(
-    config_dir: Path = CONFIG_DIR, settings: StructureSettings | None = None
+    settings: StructureSettings, config_dir: Path = CONFIG_DIR
 ) -> dict[str, PartnerConfig]:
-    return {code: load_partner(code, config_dir, settings) for code in partner_codes(config_dir)}
+    return {code: load_partner(code, settings, config_dir) for code in partner_codes(config_dir)}
 
 
-def load_partner_file(path: Path, settings: StructureSettings | None = None) -> PartnerConfig:
+def load_partner_file(path: Path, settings: StructureSettings) -> PartnerConfig:
     """Read and check one configuration file; PartnerConfigError lists every problem."""
-    settings = settings or StructureSettings()
     path = Path(path)
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -48,6 +48,7 @@ from sdmx.message import StructureMessage
 
 from core.contracts import MONTH_PATTERN
 from core.disclosure import AUDIT_COLUMNS, audit_records
+from core.files import sha256_of
 from core.settings import DEFAULT_OUTBOX_FILE_MODE, StructureSettings
 from publication import intents, population
 from publication.partners.config import (
@@ -78,7 +79,6 @@ from publication.releases import (
     record_release,
     release_cells,
     release_id_of,
-    sha256_of,
 )
 from publication.stored_cells import (
     SCHEMA,
@@ -162,7 +162,7 @@ def deliver_package(
     month: str,
     outbox_dir: Path,
     *,
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
     config_dir: Path = CONFIG_DIR,
     as_of: datetime | None = None,
     outbox_file_mode: int = DEFAULT_OUTBOX_FILE_MODE,
@@ -184,15 +184,14 @@ def deliver_packages(
     months: Sequence[str],
     outbox_dir: Path,
     *,
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
     config_dir: Path = CONFIG_DIR,
     as_of: datetime | None = None,
     outbox_file_mode: int = DEFAULT_OUTBOX_FILE_MODE,
 ) -> list[tuple[str, PackageOutcome | PackageProblem]]:
     """Each month's package, its outcome or what stopped it; the partner's configuration is
     read and its structures built once for all the months (a backfill makes hundreds)."""
-    settings = settings or StructureSettings()
-    partner = load_partner(partner_code, config_dir, settings)
+    partner = load_partner(partner_code, settings, config_dir)
     adapter = delivery_adapter(partner.delivery_adapter, outbox_dir, outbox_file_mode)
     structures = partner_structures(partner, settings)
     results: list[tuple[str, PackageOutcome | PackageProblem]] = []
@@ -215,7 +214,7 @@ def produce_package(
     month: str,
     adapter: DeliveryAdapter,
     *,
-    settings: StructureSettings | None = None,
+    settings: StructureSettings,
     as_of: datetime | None = None,
     structures: StructureMessage | None = None,
 ) -> PackageOutcome:
@@ -223,7 +222,6 @@ def produce_package(
     `structures`: the partner's, when the caller has built them already."""
     if not isinstance(month, str) or not MONTH_PATTERN.match(month):
         raise PackageError(f"month must look like YYYY-MM, not {month!r}")
-    settings = settings or StructureSettings()
     ensure_delivery_log(con)
     intents.reconcile(con, "package")  # a package killed half-way: its zip goes, its number is free
     previous = _latest_delivery(con, partner.code, month)

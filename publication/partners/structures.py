@@ -66,11 +66,8 @@ def table_dataflow(partner: PartnerConfig, table: AgreedTable) -> DataflowSpec:
     )
 
 
-def partner_structures(
-    partner: PartnerConfig, settings: StructureSettings | None = None
-) -> StructureMessage:
+def partner_structures(partner: PartnerConfig, settings: StructureSettings) -> StructureMessage:
     """Every agreed table of `partner` as a dataflow, with the code lists they use."""
-    settings = settings or StructureSettings()
     lists = [FREQ_MONTHLY]
     for table in partner.tables:
         lists += [BREAKDOWNS[b.column].code_list(settings) for b in table.breakdowns]
