@@ -20,6 +20,9 @@ import re
 from dataclasses import dataclass
 
 REGISTERS = ("incidents", "convictions", "customs")
+# The registers write their timestamps (written_at, registered_at, ...) as local wall-clock
+# time of this zone, without an offset.
+REGISTERS_TIMEZONE = "Europe/Vilnius"
 
 INCIDENT_COLUMNS = (
     "event_id", "version", "written_at", "registered_at", "occurred_from", "occurred_to",

@@ -17,8 +17,7 @@ import duckdb
 from dbt.adapters.duckdb import environments
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from core.settings import LOCK_WAIT_SECONDS
-from core.warehouse import connect_waiting
+from core.warehouse import LOCK_WAIT_SECONDS, connect_waiting
 
 
 class _WaitingDuckDB:

@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from core.contracts import REGISTERS_TIMEZONE
+from core.warehouse import LOCK_WAIT_SECONDS, warehouse_connection
+
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
@@ -88,7 +91,7 @@ class CountryProfile:
     lat_range: tuple[float, float] = (53.85, 56.50)
     lon_range: tuple[float, float] = (20.60, 26.90)
     # The registers write local time; kept for documentation and for partition schedules.
-    timezone: str = "Europe/Vilnius"
+    timezone: str = REGISTERS_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,6 @@ class SmtpSettings:
 
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
-LOCK_WAIT_SECONDS = 600.0
 
 
 def _max_line_bytes() -> int:
@@ -206,8 +208,6 @@ class Settings:
     def warehouse(self, **options: Any) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A connection to the warehouse with this deployment's memory limit (options:
         read_only, wait_seconds, as core.warehouse.warehouse_connection takes them)."""
-        from core.warehouse import warehouse_connection
-
         options.setdefault("wait_seconds", self.lock_wait_seconds)
         return warehouse_connection(
             self.warehouse_path, memory_limit=self.duckdb_memory_limit, **options

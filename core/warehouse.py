@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from core.contracts import ALL_RAW_TABLES
-from core.settings import LOCK_WAIT_SECONDS, CountryProfile
+from core.contracts import ALL_RAW_TABLES, REGISTERS_TIMEZONE
 
 T = TypeVar("T")
+
+# How long a connection waits for the warehouse's lock by default (the setting
+# CRIMESTAT_LOCK_WAIT_SECONDS overrides it): a nightly run's longest step.
+LOCK_WAIT_SECONDS = 600.0
 
 
 @contextmanager
@@ -110,7 +113,7 @@ def _watermarks_as_instants(con: duckdb.DuckDBPyConnection) -> None:
         "and table_name = 'source_watermarks' and column_name = 'watermark'"
     ).fetchone()
     if found and found[0] == "TIMESTAMP":
-        zone = CountryProfile().timezone
+        zone = REGISTERS_TIMEZONE
         con.execute(
             "alter table raw.source_watermarks alter watermark set data type timestamptz "
             f"using timezone('{zone}', watermark)"

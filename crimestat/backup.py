@@ -38,8 +38,8 @@ import duckdb
 from tqdm import tqdm
 
 from core.files import fsync
-from core.settings import LOCK_WAIT_SECONDS, PROJECT_ROOT, Settings
-from core.warehouse import warehouse_connection
+from core.settings import PROJECT_ROOT, Settings
+from core.warehouse import LOCK_WAIT_SECONDS, warehouse_connection
 from crimestat.backup_manifest import (
     HOME_ENTRIES,
     OWNER_ONLY_DIRECTORY,

@@ -63,7 +63,6 @@ import duckdb
 
 from core.disclosure import DEFAULT_THRESHOLD
 from core.files import fsync, sha256_of
-from core.settings import LOCK_WAIT_SECONDS
 from core.snapshot_layout import (
     POINTER_FILE,
     SNAPSHOT_DIR,
@@ -71,7 +70,7 @@ from core.snapshot_layout import (
     pointed_name,
     pointer_text,
 )
-from core.warehouse import attach_waiting
+from core.warehouse import LOCK_WAIT_SECONDS, attach_waiting
 from publication import public
 from publication.intents import kill_point
 from publication.releases import SOURCES
