@@ -383,10 +383,10 @@ def latest_checks(snap: Snapshot) -> pl.DataFrame | None:
 
 
 def freshness_status(snap: Snapshot) -> pl.DataFrame | None:
-    """The quality gates' freshness verdict per register, when they ran."""
-    if not snap.has("quality.register_freshness"):
+    """dbt's freshness verdict per register (marts.register_freshness), once built."""
+    if not snap.has("marts.register_freshness"):
         return None
-    return snap.query("select * from quality.register_freshness order by register")
+    return snap.query("select * from marts.register_freshness order by register")
 
 
 def quarantine_by_rule(snap: Snapshot) -> pl.DataFrame:

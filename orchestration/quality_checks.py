@@ -21,7 +21,6 @@ from quality import (
     build_data_docs,
     run_suite,
     store_results,
-    store_summaries,
 )
 
 MAX_REPORTED_FAILURES = 20
@@ -58,17 +57,13 @@ def run_recorded_suite(
     suite: str,
     partitions: Sequence[str] | None = None,
 ) -> SuiteResult:
-    """Run a suite, keep its results in the warehouse and in the Data Docs of this run.
-    The quarantine and freshness summaries change only when registers load, so only the
-    raw (register) suites refresh them."""
+    """Run a suite, keep its results in the warehouse and in the Data Docs of this run."""
     settings = load_settings()
     now = datetime.now()
     run_id = context.run.run_id
     with settings.warehouse() as con:
         result = run_suite(con, suite, partitions=partitions, context=context, settings=settings)
         store_results(con, run_id, [result], now)
-        if SUITES[suite].partitioned:
-            store_summaries(con, now)
     build_data_docs(settings.home, [result], run_id=run_id)
     return result
 

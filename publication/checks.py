@@ -18,7 +18,7 @@ from pathlib import Path
 from core.contracts import REGISTERS
 from core.settings import Settings
 from ingestion.reconciliation import unreconciled_files
-from quality import SUITES, build_data_docs, run_suite, store_results, store_summaries
+from quality import SUITES, build_data_docs, run_suite, store_results
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,6 @@ def suite_lines(settings: Settings) -> list[CheckLine]:
     with settings.warehouse() as con:
         results = [run_suite(con, name, settings=settings, now=now) for name in SUITES]
         store_results(con, run_id, results, now)
-        store_summaries(con, now)
     build_data_docs(settings.home, results, run_id=run_id)
     lines = []
     for result in results:

@@ -39,11 +39,11 @@ Kill points for crash tests (CRIMESTAT_KILL_AT, `publication.intents.kill_point`
 `snapshot:after_write`, `snapshot:after_rename`, `snapshot:after_pointer` (before the old
 snapshots are removed); `public_snapshot:...` the same for the public snapshot.
 
-Only aggregates leave the warehouse: marts (among them dbt's summaries of quarantine and
-file loads, with no record and no reason text, which may quote personal values, and the
-customs points rounded to about a kilometre), reference tables, the quality gates' results
-and the release tables. The layout of the serving directory and the pointer's format are
-core.snapshot_layout's, which the dashboards read too.
+Only aggregates leave the warehouse: marts (among them dbt's summaries of quarantine, file
+loads and register freshness, with no record and no reason text, which may quote personal
+values, and the customs points rounded to about a kilometre), reference tables, the quality
+gates' results and the release tables. The layout of the serving directory and the pointer's
+format are core.snapshot_layout's, which the dashboards read too.
 """
 
 from __future__ import annotations
@@ -125,8 +125,6 @@ COPIES = (
     Copy("quality.check_results",
          "select columns(lambda c: c <> 'failing_values') from {source}.quality.check_results",
          ("quality.check_results",)),
-    Copy("quality.register_freshness", "select * from {source}.quality.register_freshness",
-         ("quality.register_freshness",)),
 )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """Quality gates on the warehouse (SPEC 6): Great Expectations suites on the raw registers and
-the marts, their results kept per run, summaries of quarantine and freshness, Data Docs.
+the marts, their results kept per run, Data Docs.
 
     from quality import SUITES, run_suite, store_results, build_data_docs
     result = run_suite(con, "raw_incidents", partitions=["2024-05"])
@@ -15,7 +15,6 @@ from quality.definitions import CRITICAL, WARNING, Suite
 from quality.results import ExpectationOutcome, SuiteResult, store_results
 from quality.runner import run_suite
 from quality.suites import SUITES
-from quality.summaries import quarantine_summary, register_freshness, store_summaries
 
 __all__ = [
     "CRITICAL",
@@ -25,9 +24,6 @@ __all__ = [
     "Suite",
     "SuiteResult",
     "build_data_docs",
-    "quarantine_summary",
-    "register_freshness",
     "run_suite",
     "store_results",
-    "store_summaries",
 ]

@@ -219,10 +219,6 @@ def write_pipeline_tables(home: Path) -> None:
             "as t(run_id, checked_at, suite, asset_key, batch, expectation, target, severity, "
             "success, unexpected_count, failing_values, observed)"
         )
-        con.execute(
-            "create table quality.register_freshness as select 'incidents' as register, "
-            "timestamp '2024-05-01 08:00:00' as last_loaded_at, 'ok' as status"
-        )
         con.execute("create schema releases")
         con.execute(
             "create table releases.releases as select * from (values "

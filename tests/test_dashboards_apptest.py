@@ -378,6 +378,10 @@ def test_quality_page_shows_summaries(home: Path) -> None:
     assert by_rule["Rows"].sum() == warehouse(home, "select count(*) from raw.quarantine")[0][0]
     freshness = table_with(app, "Latest month loaded", "Rows read")
     assert len(freshness) == 3
+    # dbt's verdict (marts.register_freshness): the fixture's registers wrote last in 2024
+    verdict = table_with(app, "register", "age_days", "status", "severity")
+    assert sorted(verdict["register"]) == ["convictions", "customs", "incidents"]
+    assert set(verdict["status"]) == {"stale"}
 
 
 def test_snapshot_holds_no_personal_values(home: Path) -> None:

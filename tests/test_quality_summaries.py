@@ -1,116 +1,129 @@
-"""Quarantine summary and register freshness, as frames and as tables of schema quality."""
+"""Register freshness through a real dbt build: what its unit tests cannot show.
+
+The verdicts (fresh, stale with a warning or an error, missing, at the thresholds) are dbt
+unit tests (dbt_project/models/marts/quality/_quality__unit_tests.yml), which give the model
+dbt's graph by hand. Here a real build reads the thresholds from the sources' own freshness
+config and measures ages against the real clock, written_at being the registers' local time.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from dbt_fixtures import RawWriter, create_raw_warehouse, warehouse_path
+import yaml
+from dbt_fixtures import (
+    DBT_PROJECT_DIR,
+    RawWriter,
+    create_raw_warehouse,
+    fetch,
+    run_dbt,
+    warehouse_path,
+)
 
-from quality import quarantine_summary, register_freshness, store_summaries
+from core.contracts import REGISTERS
+from core.settings import CountryProfile
 
-NOW = datetime(2023, 3, 20, 12, 0)
+LOCAL = ZoneInfo(CountryProfile().timezone)
 
 
-@pytest.fixture
-def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    home = tmp_path / "home"
+def local_now() -> datetime:
+    """Wall-clock time in the registers' zone, as they write written_at."""
+    return datetime.now(LOCAL).replace(tzinfo=None, microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Incidents written an hour ago, convictions five days ago, customs never; one
+    incidents file loaded; then `dbt build` of the model and what it reads."""
+    home = tmp_path_factory.mktemp("freshness")
     create_raw_warehouse(home)
     writer = RawWriter(home)
-    # incidents written a day ago, convictions five days ago, customs eighty days ago
+    written = {"incidents": local_now() - timedelta(hours=1),
+               "convictions": local_now() - timedelta(days=5)}  # fmt: skip
     writer.incidents(
-        [{"event_id": "E1", "version": 1, "written_at": "2023-03-19 12:00:00",
+        [{"event_id": "E1", "version": 1, "written_at": f"{written['incidents']}",
           "municipality": "Kauno m. sav.", "offence_code": "BK178-1", "status": "registered"}]
     )  # fmt: skip
     writer.convictions(
-        [{"conviction_id": "C1", "version": 1, "written_at": "2023-03-15 12:00:00",
+        [{"conviction_id": "C1", "version": 1, "written_at": f"{written['convictions']}",
           "person_key": "a" * 52, "age_at_judgment": 30, "final_at": "2023-03-15",
           "sanction": "fine", "offences": [("BK182", False, True)]}]
     )  # fmt: skip
-    writer.customs(
-        [{"violation_id": "V1", "version": 1, "written_at": "2022-12-30 12:00:00",
-          "detected_at": "2022-12-30 09:00:00", "border_section": "LT-BY",
-          "violation_type": "fuel", "procedure": "administrative", "_partition": "2022-12"}]
-    )  # fmt: skip
-    with contextlib.closing(duckdb.connect(str(warehouse_path(home)))) as connection:
-        connection.execute(
-            """
-            insert into raw.quarantine values
-              ('incidents', '2023-03', 'incidents/2023-03/incidents_2023-03-19.csv.gz', 5,
-               'municipality', 'unknown_code', 'municipality ''X'' is not in the code list', ''),
-              ('incidents', '2023-03', 'incidents/2023-03/incidents_2023-03-19.csv.gz', 9,
-               'municipality', 'unknown_code', 'municipality ''Y'' is not in the code list', ''),
-              ('incidents', '2023-03', 'incidents/2023-03/incidents_2023-03-18.csv.gz', 2,
-               'municipality', 'unknown_code', 'municipality ''Z'' is not in the code list', ''),
-              ('incidents', '2023-03', 'incidents/2023-03/incidents_2023-03-18.csv.gz', 3,
-               null, 'truncated_row', 'line has 4 fields, the header 20', ''),
-              ('customs', '2022-12', 'customs/2022-12/violations_2022-12.csv', 7,
-               'detected_at', 'impossible_date', 'detected_at 1899-01-01 is before 1990', '')
-            """
+    loaded_at = local_now() - timedelta(minutes=30)
+    with contextlib.closing(duckdb.connect(str(warehouse_path(home)))) as con:
+        con.execute(
+            "insert into raw.file_loads values ('incidents', ?, 'incidents/x.csv.gz', 'x', "
+            "1, 1, 0, ?)",
+            [f"{written['incidents']:%Y-%m}", loaded_at],
         )
-        connection.execute(
-            """
-            insert into raw.file_loads values
-              ('incidents', '2023-03', 'incidents/2023-03/incidents_2023-03-19.csv.gz', 'x',
-               3, 1, 2, '2023-03-20 06:00:00'),
-              ('incidents', '2023-02', 'incidents/2023-02/incidents_2023-02-28.csv.gz', 'y',
-               1, 1, 0, '2023-03-01 06:00:00'),
-              ('customs', '2022-12', 'customs/2022-12/violations_2022-12.csv', 'z',
-               2, 1, 1, '2023-01-02 06:00:00')
-            """
+    before = local_now()
+    run = run_dbt(home, "build", "--select", "+register_freshness")
+    after = local_now() + timedelta(seconds=1)
+    rows = fetch(home, "select * from marts.register_freshness")
+    yield {
+        "home": home,
+        "run": run,
+        "rows": {row["register"]: row for row in rows},
+        "written": written,
+        "loaded_at": loaded_at,
+        "built_between": (before, after),
+    }
+
+
+def test_build_passes_with_the_model_tests(built: dict[str, Any]) -> None:
+    run = built["run"]
+    assert run.success, run.failed_nodes()
+    assert run.statuses["register_freshness"] == "success"
+    assert run.statuses["unique_register_freshness_register"] == "pass"
+
+
+def test_one_row_per_register(built: dict[str, Any]) -> None:
+    assert set(built["rows"]) == set(REGISTERS)
+
+
+def test_thresholds_are_the_sources_own(built: dict[str, Any]) -> None:
+    """warn/error after days are those sources.yml declares (as the manifest holds them)."""
+    manifest = json.loads((built["home"] / "dbt_target" / "manifest.json").read_text())
+    declared = {
+        source["source_name"]: (
+            source["freshness"]["warn_after"]["count"],
+            source["freshness"]["error_after"]["count"],
         )
-        yield connection
+        for source in manifest["sources"].values()
+        if source["source_name"] in REGISTERS and source["loaded_at_field"]
+    }
+    assert declared == {
+        register: (row["warn_after_days"], row["error_after_days"])
+        for register, row in built["rows"].items()
+    }
 
 
-def test_quarantine_summary(con: duckdb.DuckDBPyConnection) -> None:
-    assert quarantine_summary(con).rows() == [
-        ("customs", "impossible_date", "detected_at", 1, 1),
-        ("incidents", "unknown_code", "municipality", 3, 2),
-        ("incidents", "truncated_row", None, 1, 1),
-    ]
-
-
-def test_register_freshness(con: duckdb.DuckDBPyConnection) -> None:
-    freshness = {row["register"]: row for row in register_freshness(con, NOW).iter_rows(named=True)}
-    incidents = freshness["incidents"]
-    assert incidents["last_written_at"] == datetime(2023, 3, 19, 12, 0)
-    assert incidents["last_loaded_at"] == datetime(2023, 3, 20, 6, 0)
-    assert incidents["last_partition"] == "2023-03"
-    assert (incidents["age_days"], incidents["status"], incidents["severity"]) == (
-        1.0, "fresh", None,
+def test_ages_are_local_time_against_the_build(built: dict[str, Any]) -> None:
+    """An hour-old record is 0.04 days old, not skewed by the zone's 2-3 hours off UTC."""
+    rows, (before, after) = built["rows"], built["built_between"]
+    incidents, convictions, customs = (rows[r] for r in ("incidents", "convictions", "customs"))
+    assert before <= incidents["computed_at"] <= after
+    assert incidents["last_written_at"] == built["written"]["incidents"]
+    assert incidents["age_days"] == pytest.approx(1 / 24, abs=0.006)
+    assert (incidents["status"], incidents["severity"]) == ("fresh", None)
+    assert (incidents["last_loaded_at"], incidents["last_partition"]) == (
+        built["loaded_at"], f"{built['written']['incidents']:%Y-%m}",
     )  # fmt: skip
-    convictions = freshness["convictions"]
-    assert (convictions["age_days"], convictions["status"], convictions["severity"]) == (
-        5.0, "stale", "warning",
-    )  # fmt: skip
-    assert convictions["last_loaded_at"] is None  # no file_loads rows for it
-    customs = freshness["customs"]
-    assert (customs["age_days"], customs["status"], customs["severity"]) == (80.0, "stale", "error")
-    assert (customs["warn_after_days"], customs["error_after_days"]) == (40, 70)
+    assert convictions["age_days"] == pytest.approx(5, abs=0.006)
+    assert (convictions["status"], convictions["severity"]) == ("stale", "warning")
+    assert convictions["last_loaded_at"] is None
+    assert (customs["last_written_at"], customs["age_days"]) == (None, None)
+    assert (customs["status"], customs["severity"]) == ("missing", "error")
 
 
-def test_store_summaries_replaces_the_tables(con: duckdb.DuckDBPyConnection) -> None:
-    store_summaries(con, NOW)
-    store_summaries(con, NOW)
-    assert con.execute("select count(*) from quality.quarantine_summary").fetchall() == [(3,)]
-    assert con.execute(
-        "select register, status, computed_at from quality.register_freshness order by 1"
-    ).fetchall() == [
-        ("convictions", "stale", NOW),
-        ("customs", "stale", NOW),
-        ("incidents", "fresh", NOW),
-    ]
-
-
-def test_summaries_of_an_empty_warehouse(tmp_path: Path) -> None:
-    with contextlib.closing(duckdb.connect(str(tmp_path / "empty.duckdb"))) as con:
-        assert quarantine_summary(con).is_empty()
-        freshness = register_freshness(con, NOW)
-        assert set(freshness["status"]) == {"missing"}
-        assert set(freshness["severity"]) == {"error"}
-        store_summaries(con, NOW)
-        assert con.execute("select count(*) from quality.register_freshness").fetchall() == [(3,)]
+def test_the_time_zone_is_the_country_profiles() -> None:
+    """written_at is read in dbt's var timezone: the zone the settings give the registers."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["vars"]["timezone"] == CountryProfile().timezone
