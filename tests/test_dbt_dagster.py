@@ -34,7 +34,7 @@ def recorded(warehouse: Path) -> list[tuple]:
 
 
 def test_landing_to_marts_in_dagster_and_monthly_rebuild(crimestat_home: Path) -> None:
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.runs import dagster_instance, materialize_selection
 
     landing = crimestat_home / "landing"
@@ -46,6 +46,7 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(crimestat_home: Path) -
             theft(f"T-{month}-4", day, status="annulled"),
         ])  # fmt: skip
     settings = load_settings()
+    defs = build_definitions(settings)
 
     # Everything but the SDMX exports (this fixture has no final convictions to deliver).
     outcomes = materialize_selection(defs, settings, EVERYTHING_BUT_EXPORTS, None)
