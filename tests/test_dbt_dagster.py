@@ -3,6 +3,8 @@ tests as asset checks, and monthly marts rebuilt for the run's month range only.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +14,43 @@ from landing_files import INCIDENT, land_three_months, write_incidents
 from core.settings import load_settings
 
 EVERYTHING_BUT_EXPORTS = 'not key:"exports/*"'
+
+# Imports every module of orchestration/ and the command line in a fresh interpreter where
+# reading the settings, loading the partners' files or starting a process fails loudly (once
+# the libraries are imported: Dagster's own import starts one).
+IMPORT_EVERY_MODULE = """
+import importlib, pkgutil, subprocess
+import dagster, dagster_dbt
+import core.settings, publication.partners.config
+
+def refuse(what):
+    def refused(*args, **kwargs):
+        raise AssertionError(f"{what} at import")
+    return refused
+
+core.settings.load_settings = refuse("settings read")
+publication.partners.config.load_partners = refuse("partner files loaded")
+subprocess.Popen.__init__ = refuse("process started")
+import orchestration
+for module in pkgutil.iter_modules(orchestration.__path__):
+    importlib.import_module(f"orchestration.{module.name}")
+importlib.import_module("crimestat.cli")
+"""
+
+
+def test_importing_the_orchestration_reads_no_settings_and_runs_nothing(tmp_path: Path) -> None:
+    """The definitions are built when Dagster or the command line loads them (`defs`,
+    `build_definitions`): an import reads no settings, loads no file, runs no `dbt parse`."""
+    imported = subprocess.run(
+        [sys.executable, "-c", IMPORT_EVERY_MODULE],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={"PATH": "", "CRIMESTAT_HOME": str(tmp_path / "never")},
+    )
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    assert not (tmp_path / "never").exists()
 
 
 def theft(event_id: str, day: str, **changes: str) -> dict[str, str]:
