@@ -67,18 +67,20 @@ def environment(variables: Mapping[str, str]) -> Iterator[None]:
 
 
 def prepared_dbt_project(settings: Settings) -> DbtProject:
-    """The dbt project, its manifest prepared by dagster-dbt (`dbt parse`): under `dagster
-    dev` at every load (`prepare_if_dev`), elsewhere when the manifest is missing or older than
-    any of the project's sources, so a fresh checkout (CI, a new machine) and a model just
-    edited load without a manual `dbt parse`."""
+    """The dbt project, its manifest prepared by dagster-dbt's preparer (`dbt parse`) when it
+    is missing or older than any of the project's sources: a fresh checkout (CI, a new
+    machine) and a model just edited load without a manual `dbt parse`.
+
+    Not `prepare_if_dev`: under `dagster dev` (`crimestat ui`, which also runs the schedules)
+    it parses at every load of the definitions, and they are loaded again by each run's
+    process and each step's process (6-9 s a parse here, a dozen steps a run), for a manifest
+    that the check above already keeps up to date."""
     project = DbtProject(
         project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_project_dir
     )
-    with environment(dbt_environment(settings)):
-        if _manifest_outdated(project):
+    if _manifest_outdated(project):
+        with environment(dbt_environment(settings)):
             project.preparer.prepare(project)
-        else:
-            project.prepare_if_dev()
     return project
 
 
