@@ -162,7 +162,7 @@ def materialize(selection: str | None, partition: str | None) -> None:
 
 def _materialize(selection: str | None, partition: str | None) -> list[RunOutcome]:
     from ingestion.errors import SourceDatabaseError
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.runs import materialize_selection
 
     try:
@@ -173,6 +173,7 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
             click.echo(f"materializing on {settings.home} (dbt output in {log_path})")
             # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
             with log_path.open("w") as log, contextlib.redirect_stdout(log):
+                defs = build_definitions(settings)
                 outcomes = materialize_selection(defs, settings, selection, partition)
     except (ValueError, SettingsError, SourceDatabaseError) as exc:
         _fail(str(exc))
@@ -213,7 +214,6 @@ def _run_lock(settings: Settings, command: str) -> contextlib.ExitStack:
 def check() -> None:
     """Run every check on the current warehouse and print a table; exit 1 on a failed
     blocking (ERROR) check."""
-    from orchestration.dbt_assets import dbt_executable
     from publication.checks import dbt_test_lines, reconciliation_lines, suite_lines
 
     settings = load_settings()
@@ -221,7 +221,7 @@ def check() -> None:
         _fail(f"no warehouse at {settings.warehouse_path}: run `crimestat materialize` first")
     lines = [
         *reconciliation_lines(settings),
-        *dbt_test_lines(settings, dbt_executable()),
+        *dbt_test_lines(settings),
         *suite_lines(settings),
     ]
     click.echo(f"{'check':<58} {'target':<34} {'severity':<8} result  detail")
@@ -243,12 +243,13 @@ def check() -> None:
 def _report_to_the_gate(settings: Settings, lines: list) -> None:
     """`crimestat check`'s results become the latest evaluations of the same asset checks in
     the Dagster instance, which the publication gate reads."""
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.gates import report_check_lines
     from orchestration.runs import dagster_instance
 
+    graph = build_definitions(settings).resolve_asset_graph()
     with dagster_instance(settings) as instance:
-        report_check_lines(instance, defs.resolve_asset_graph(), lines)
+        report_check_lines(instance, graph, lines)
 
 
 def _publication_gate(settings: Settings, asset_key: list[str], con: object) -> None:
@@ -256,15 +257,14 @@ def _publication_gate(settings: Settings, asset_key: list[str], con: object) -> 
     naming each failed blocking check and stale mart, before anything is written."""
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.gates import PublicationRefused, require_publication_allowed
     from orchestration.runs import dagster_instance
 
+    graph = build_definitions(settings).resolve_asset_graph()
     with dagster_instance(settings) as instance:
         try:
-            require_publication_allowed(
-                instance, defs.resolve_asset_graph(), dg.AssetKey(asset_key), con
-            )
+            require_publication_allowed(instance, graph, dg.AssetKey(asset_key), con)
         except PublicationRefused as refused:
             _fail(str(refused))
 

@@ -26,14 +26,16 @@ from pathlib import Path
 from typing import Protocol
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
 
 from core.settings import Settings, SmtpSettings
-from orchestration.run_events import partition_span, run_events, summarise_run_events
+from orchestration.run_events import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    PARTITION_TAG,
+    partition_span,
+    run_events,
+    summarise_run_events,
+)
 
 SMTP_TIMEOUT_SECONDS = 30
 LAUNCHED_BY_TAG = "crimestat/launched_by"
@@ -196,9 +198,9 @@ def alert_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> Alert:
     """The alert of a finished run, from its events in the instance."""
     summary = summarise_run_events(run_events(instance, run.run_id))
     tags = run.tags
-    start = tags.get(ASSET_PARTITION_RANGE_START_TAG)
-    partitions = tags.get(PARTITION_NAME_TAG) or (
-        partition_span(start, tags.get(ASSET_PARTITION_RANGE_END_TAG, start)) if start else "-"
+    start = tags.get(PARTITION_RANGE_START_TAG)
+    partitions = tags.get(PARTITION_TAG) or (
+        partition_span(start, tags.get(PARTITION_RANGE_END_TAG, start)) if start else "-"
     )
     return Alert(
         run_id=run.run_id,

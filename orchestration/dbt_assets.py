@@ -6,12 +6,12 @@ marts (partitioned by month; the month range of a run is passed as vars month_fr
 -> annual and other marts.
 """
 
+import contextlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,11 @@ from dagster_dbt import (
 )
 
 from core.contracts import REGISTERS
-from core.settings import load_settings
+from core.dbt_environment import dbt_environment, dbt_executable
+from core.settings import Settings
 from orchestration.ingestion_assets import raw_asset_key
-from orchestration.partitions import MONTH_FORMAT, monthly_partitions
+from orchestration.partitions import MONTH_FORMAT
+from orchestration.resources import WarehouseResource
 
 SOURCE_TABLE_REGISTER = {
     "incident_versions": "incidents",
@@ -45,46 +47,53 @@ MONTHLY_MODELS = "config.materialized:incremental"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
-def dbt_executable() -> str:
-    """The dbt installed beside this interpreter (the project's venv), else the one on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+@contextlib.contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` in this process's environment for the block, restored after it.
+
+    dagster-dbt gives dbt the process's environment and takes no other: its dbt calls (and
+    the adapter it opens in this process to read the profile) see these variables only
+    while the block lasts, and nothing stays behind for the process's other work."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-def dbt_environment() -> dict[str, str]:
-    """dbt reads the data directory and DuckDB's memory limit from the environment
-    (profiles.yml). Tests that also
-    reference models of a later op (relationships to a mart) wait for that op: `buildable`
-    runs a test once all its parents are selected or upstream of the selection."""
-    settings = load_settings()
-    return {
-        "CRIMESTAT_HOME": str(settings.home),
-        "CRIMESTAT_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
-        "CRIMESTAT_LOCK_WAIT_SECONDS": str(settings.lock_wait_seconds),
-        "DBT_INDIRECT_SELECTION": "buildable",
-    }
+def prepared_dbt_project(settings: Settings) -> DbtProject:
+    """The dbt project, its manifest prepared by dagster-dbt's preparer (`dbt parse`) when it
+    is missing or older than any of the project's sources: a fresh checkout (CI, a new
+    machine) and a model just edited load without a manual `dbt parse`.
+
+    Not `prepare_if_dev`: under `dagster dev` (`crimestat ui`, which also runs the schedules)
+    it parses at every load of the definitions, and they are loaded again by each run's
+    process and each step's process (6-9 s a parse here, a dozen steps a run), for a manifest
+    that the check above already keeps up to date."""
+    project = DbtProject(
+        project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_project_dir
+    )
+    if _manifest_outdated(project):
+        with environment(dbt_environment(settings)):
+            project.preparer.prepare(project)
+    return project
 
 
-def prepare_manifest(project_dir: Path) -> Path:
-    """Parse the project when its manifest is missing or older than any of its sources, so a
-    fresh checkout (CI, a new machine) loads the definitions without a manual `dbt parse`."""
-    manifest = project_dir / "target" / "manifest.json"
+def _manifest_outdated(project: DbtProject) -> bool:
     sources = [
         p
         for folder in ("models", "macros", "seeds", "tests")
-        for p in (project_dir / folder).rglob("*")
+        for p in (project.project_dir / folder).rglob("*")
         if p.is_file()
-    ] + [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    ] + [project.project_dir / "dbt_project.yml", project.profiles_dir / "profiles.yml"]
     newest = max(p.stat().st_mtime for p in sources)
-    if manifest.exists() and manifest.stat().st_mtime >= newest:
-        return manifest
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
-         "--profiles-dir", str(project_dir)],
-        check=True,
-        env={**os.environ, **dbt_environment()},
-    )  # fmt: skip
-    return manifest
+    manifest = project.manifest_path
+    return not manifest.exists() or manifest.stat().st_mtime < newest
 
 
 class CrimestatDbtTranslator(DagsterDbtTranslator):
@@ -162,41 +171,42 @@ def _is_annual_mart(node: Mapping[str, Any]) -> bool:
     return _is_mart(node) and not _is_monthly_mart(node)
 
 
-settings = load_settings()
-dbt_project = DbtProject(
-    project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_project_dir
-)
-manifest_path = prepare_manifest(settings.dbt_project_dir)
-translator = CrimestatDbtTranslator(
+TRANSLATOR = CrimestatDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)
 )
-dbt_resource = DbtCliResource(
-    project_dir=dbt_project,
-    profiles_dir=str(settings.dbt_project_dir),
-    dbt_executable=dbt_executable(),
-)
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=dbt_executable()
+    )
 
 
 def _build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
+    warehouse: WarehouseResource,
     dbt_vars: dict,
     indirect_selection: str = "buildable",
 ) -> Iterator:
-    os.environ.update(dbt_environment() | {"DBT_INDIRECT_SELECTION": indirect_selection})
+    """`dbt build` of the op's selection in the settings' environment. Tests that also
+    reference models of a later op (relationships to a mart) wait for that op: `buildable`
+    runs a test once all its parents are selected or upstream of the selection."""
     args = ["build"]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
-    invocation = dbt.cli(args, context=context)
+    variables = warehouse.dbt_environment() | {"DBT_INDIRECT_SELECTION": indirect_selection}
+    with environment(variables):
+        invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     if not dbt_vars:
-        keep_partial_parse(invocation.target_path, settings.dbt_project_dir / "target")
+        keep_partial_parse(invocation.target_path, Path(dbt.project_dir) / "target")
 
 
 def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
     """dagster-dbt gives every dbt call its own target folder, seeded with the project's
     partial-parse state. That state is only valid for the data directory (profile) and vars it
-    was parsed with, and the parse at import time may have seen another data directory: keeping
+    was parsed with, and the manifest's preparation may have seen another data directory: keeping
     the last call's state lets the next calls on this data directory skip a full parse (about
     8 s -> 4 s per call). Calls with vars are not kept: vars force a full parse anyway."""
     parsed = invocation_target / PARTIAL_PARSE_FILE
@@ -208,68 +218,118 @@ def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
     os.replace(staged, project_target / PARTIAL_PARSE_FILE)
 
 
-@dbt_assets(
-    manifest=manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    select="resource_type:seed",
-    name="dbt_reference_seeds",
-)
-def dbt_reference_seeds(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    """Reference data: ICCS, correspondence, municipalities/NUTS3, population, code lists."""
-    yield from _build(context, dbt, {})
+@dataclass(frozen=True)
+class DbtAssets:
+    """The dbt project as the assets of its four ops, and the resource that runs dbt."""
+
+    reference_seeds: dg.AssetsDefinition
+    staging_and_intermediate: dg.AssetsDefinition
+    monthly_marts: dg.AssetsDefinition
+    annual_marts: dg.AssetsDefinition
+    resource: DbtCliResource
+
+    @property
+    def definitions(self) -> list[dg.AssetsDefinition]:
+        return [
+            self.reference_seeds,
+            self.staging_and_intermediate,
+            self.monthly_marts,
+            self.annual_marts,
+        ]
+
+    @property
+    def monthly_mart_keys(self) -> set[dg.AssetKey]:
+        """The monthly marts: the models the monthly op selects (MONTHLY_MODELS)."""
+        return set(self.monthly_marts.keys)
+
+    @property
+    def mart_keys(self) -> list[dg.AssetKey]:
+        return sorted({*self.monthly_marts.keys, *self.annual_marts.keys})
 
 
-@dbt_assets(
-    manifest=manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    select="path:models/staging,resource_type:model path:models/intermediate,resource_type:model",
-    name="dbt_staging_and_intermediate",
-)
-def dbt_staging_and_intermediate(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    yield from _build(context, dbt, {})
+def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefinition) -> DbtAssets:
+    """The four ops over the prepared project's manifest (`prepared_dbt_project`)."""
+    common = {"manifest": project.manifest_path, "project": project,
+              "dagster_dbt_translator": TRANSLATOR}  # fmt: skip
 
+    @dbt_assets(select="resource_type:seed", name="dbt_reference_seeds", **common)
+    def dbt_reference_seeds(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator:
+        """Reference data: ICCS, correspondence, municipalities/NUTS3, population, code lists."""
+        yield from _build(context, dbt, warehouse, {})
 
-@dbt_assets(
-    manifest=manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    select=MONTHLY_MODELS,
-    partitions_def=monthly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    name="dbt_monthly_marts",
-)
-def dbt_monthly_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    """Rebuilds the months of the run's partition range (delete+insert by month), reaching
-    back to the earliest month that versions written in those partitions touch."""
-    window = context.partition_key_range
-    touched = earliest_month_touched(window.start, window.end) or window.start
-    month_from = max(monthly_partitions.get_first_partition_key(), min(window.start, touched))
-    # Eager: every test on a monthly mart runs here, relationships to seeds included (their
-    # only other parents, all built before); `buildable` would drop those whose seed is not
-    # upstream of the marts (iccs_codes), and no other op runs them.
-    yield from _build(
-        context, dbt, {"month_from": month_from, "month_to": window.end}, indirect_selection="eager"
+    @dbt_assets(
+        select="path:models/staging,resource_type:model "
+        "path:models/intermediate,resource_type:model",
+        name="dbt_staging_and_intermediate",
+        **common,
     )
-    earlier = monthly_partitions.get_partition_keys_in_range(
-        dg.PartitionKeyRange(month_from, window.start)
-    )[:-1]
-    for month in earlier:
-        for key in context.selected_asset_keys:
-            yield dg.AssetMaterialization(
-                asset_key=key,
-                partition=month,
-                description=f"rebuilt: versions written in {window.start}..{window.end} "
-                f"changed {month}",
-            )
+    def dbt_staging_and_intermediate(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator:
+        yield from _build(context, dbt, warehouse, {})
+
+    @dbt_assets(
+        select=MONTHLY_MODELS,
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        name="dbt_monthly_marts",
+        **common,
+    )
+    def dbt_monthly_marts(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator:
+        """Rebuilds the months of the run's partition range (delete+insert by month), reaching
+        back to the earliest month that versions written in those partitions touch."""
+        window = context.partition_key_range
+        touched = earliest_month_touched(warehouse, window.start, window.end) or window.start
+        month_from = max(monthly_partitions.get_first_partition_key(), min(window.start, touched))
+        # Eager: every test on a monthly mart runs here, relationships to seeds included (their
+        # only other parents, all built before); `buildable` would drop those whose seed is not
+        # upstream of the marts (iccs_codes), and no other op runs them.
+        yield from _build(
+            context, dbt, warehouse, {"month_from": month_from, "month_to": window.end},
+            indirect_selection="eager",
+        )  # fmt: skip
+        earlier = monthly_partitions.get_partition_keys_in_range(
+            dg.PartitionKeyRange(month_from, window.start)
+        )[:-1]
+        for month in earlier:
+            for key in context.selected_asset_keys:
+                yield dg.AssetMaterialization(
+                    asset_key=key,
+                    partition=month,
+                    description=f"rebuilt: versions written in {window.start}..{window.end} "
+                    f"changed {month}",
+                )
+
+    @dbt_assets(
+        select="path:models/marts,resource_type:model",
+        # dbt's indirect selection would otherwise also pull in relationships tests of the
+        # monthly marts (their other parent, a seed, is upstream), before those marts exist.
+        exclude=f"{MONTHLY_MODELS} {MONTHLY_MODELS}+1,resource_type:test",
+        name="dbt_annual_marts",
+        **common,
+    )
+    def dbt_annual_marts(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator:
+        yield from _build(context, dbt, warehouse, {})
+
+    return DbtAssets(
+        dbt_reference_seeds,
+        dbt_staging_and_intermediate,
+        dbt_monthly_marts,
+        dbt_annual_marts,
+        dbt_resource(project),
+    )
 
 
-def earliest_month_touched(first: str, last: str) -> str | None:
+def earliest_month_touched(warehouse: WarehouseResource, first: str, last: str) -> str | None:
     """The earliest mart month that versions written in months first..last can change
     (intermediate.int_mart_months_touched), None before staging was ever built."""
-    settings = load_settings()
-    with settings.warehouse() as con:
+    with warehouse.connect() as con:
         exists = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'intermediate' and table_name = 'int_mart_months_touched'"
@@ -282,29 +342,3 @@ def earliest_month_touched(first: str, last: str) -> str | None:
             [f"{first}-01", f"{last}-01"],
         ).fetchone()[0]
     return None if earliest is None else earliest.strftime(MONTH_FORMAT)
-
-
-@dbt_assets(
-    manifest=manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    select="path:models/marts,resource_type:model",
-    # dbt's indirect selection would otherwise also pull in relationships tests of the monthly
-    # marts (their other parent, a seed, is upstream), before those marts exist.
-    exclude=f"{MONTHLY_MODELS} {MONTHLY_MODELS}+1,resource_type:test",
-    name="dbt_annual_marts",
-)
-def dbt_annual_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    yield from _build(context, dbt, {})
-
-
-mart_asset_keys = sorted(
-    key for definition in (dbt_monthly_marts, dbt_annual_marts) for key in definition.keys
-)
-
-dbt_asset_definitions = [
-    dbt_reference_seeds,
-    dbt_staging_and_intermediate,
-    dbt_monthly_marts,
-    dbt_annual_marts,
-]

@@ -8,23 +8,17 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from core.settings import load_settings
 from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
+from orchestration.resources import WarehouseResource
 from publication.releases import SOURCES, STATUSES, Release, ReleaseError, produce_release
 
 RELEASE_STATUS_TAG = "crimestat/release_status"
 
-# Dagster has no YearlyPartitionsDefinition: a time window from 1 January to 1 January.
-yearly_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *",
-    start=load_settings().first_month[:4],
-    fmt="%Y",
-    end_offset=1,  # the running year: provisional figures
-)
 
-
-def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
+def _export_asset(
+    dataflow_id: str, yearly_partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     key = dg.AssetKey(["exports", dataflow_id.lower()])
     mart = dg.AssetKey(["marts", SOURCES[dataflow_id].mart])
 
@@ -41,26 +35,25 @@ def _export_asset(dataflow_id: str) -> dg.AssetsDefinition:
         "vintage each run (provisional unless the run's tag crimestat/release_status says "
         "final); never overwrites an earlier vintage.",
     )
-    def export(context: AssetExecutionContext) -> Iterator[object]:
+    def export(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
         status = context.run.tags.get(RELEASE_STATUS_TAG, "provisional")
         if status not in STATUSES:
             raise dg.Failure(
                 f"run tag {RELEASE_STATUS_TAG}={status!r}: must be one of {sorted(STATUSES)}"
             )
-        require_upstream_checks_passed(context, key)
-        settings = load_settings()
+        require_upstream_checks_passed(context, key, warehouse)
         releases: dict[str, Release] = {}
         failures: list[str] = []
-        with settings.warehouse() as con:
+        with warehouse.connect() as con:
             for year in context.partition_keys:
                 try:
                     releases[year] = produce_release(
                         con,
-                        settings.exports_dir,
+                        warehouse.settings.exports_dir,
                         dataflow_id,
                         int(year),
                         status=status,
-                        settings=settings.structures,
+                        settings=warehouse.settings.structures,
                     )
                 except ReleaseError as error:
                     failures.append(f"{dataflow_id} not delivered for {year}: {error}")
@@ -95,4 +88,6 @@ def _release_metadata(release: Release) -> dict[str, dg.MetadataValue]:
     }
 
 
-export_assets = [_export_asset(dataflow_id) for dataflow_id in SOURCES]
+def build_export_assets(yearly_partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """One asset per dataflow, partitioned by reference year."""
+    return [_export_asset(dataflow_id, yearly_partitions) for dataflow_id in SOURCES]

@@ -3,16 +3,15 @@
 (orchestration.gates), then makes the month's package (publication.partners): a new numbered
 package when the agreed tables changed since the last one, nothing when they did not."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from core.settings import load_settings
 from orchestration.gates import require_upstream_checks_passed
 from orchestration.partition_results import partition_results
-from orchestration.partitions import monthly_partitions
-from publication.partners.config import PartnerConfig, PartnerConfigError, load_partners
+from orchestration.resources import WarehouseResource
+from publication.partners.config import PartnerConfig, PartnerConfigError
 from publication.partners.packages import FILES_LOADED, PackageOutcome, deliver_packages
 
 
@@ -38,7 +37,9 @@ def _metadata(outcome: PackageOutcome) -> dict[str, dg.MetadataValue]:
     }
 
 
-def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
+def _extract_asset(
+    partner: PartnerConfig, monthly_partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     key = extract_asset_key(partner.code)
 
     @dg.asset(
@@ -58,12 +59,12 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
         "numbered zip with its manifest, delivered through the partner's adapter (default "
         "$CRIMESTAT_HOME/outbox/<PARTNER>/); a revision is a new package, never an overwrite.",
     )
-    def extract(context: AssetExecutionContext) -> Iterator[object]:
-        require_upstream_checks_passed(context, key)
-        settings = load_settings()
+    def extract(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[object]:
+        require_upstream_checks_passed(context, key, warehouse)
+        settings = warehouse.settings
         outcomes: list[PackageOutcome] = []
         failures: list[str] = []
-        with settings.warehouse() as con:
+        with warehouse.connect() as con:
             try:
                 results = deliver_packages(
                     con, partner.code, context.partition_keys, settings.outbox_dir,
@@ -103,4 +104,8 @@ def _extract_asset(partner: PartnerConfig) -> dg.AssetsDefinition:
     return extract
 
 
-extract_assets = [_extract_asset(p) for p in load_partners(load_settings().structures).values()]
+def build_extract_assets(
+    partners: Iterable[PartnerConfig], monthly_partitions: dg.PartitionsDefinition
+) -> list[dg.AssetsDefinition]:
+    """One asset per configured partner (publication/partners/config)."""
+    return [_extract_asset(partner, monthly_partitions) for partner in partners]

@@ -22,16 +22,20 @@ import contextlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import dagster as dg
 from dagster_shared.check import CheckError
 
 if TYPE_CHECKING:
     import duckdb
-    from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
+    from orchestration.resources import WarehouseResource
     from publication.checks import CheckLine
+
+# Dagster's asset graph: `Definitions.resolve_asset_graph()` on the command line, the run's
+# repository's in a run. Its class is not part of Dagster's public API, so it is not named.
+AssetGraph: TypeAlias = Any
 
 FAILING_VALUE_LABELS = {"failing_values", "unreconciled_files", "failed_expectations", "detail"}
 
@@ -46,7 +50,7 @@ class PublicationRefused(RuntimeError):
 
 
 def failed_blocking_checks(
-    instance: dg.DagsterInstance, graph: BaseAssetGraph, asset_key: dg.AssetKey
+    instance: dg.DagsterInstance, graph: AssetGraph, asset_key: dg.AssetKey
 ) -> list[str]:
     """One line per upstream check whose latest evaluation failed with severity ERROR."""
     check_keys = [
@@ -79,7 +83,7 @@ def failed_blocking_checks(
 
 def stale_marts(
     instance: dg.DagsterInstance,
-    graph: BaseAssetGraph,
+    graph: AssetGraph,
     asset_key: dg.AssetKey,
     con: duckdb.DuckDBPyConnection | None,
 ) -> list[str]:
@@ -116,7 +120,7 @@ def stale_marts(
 
 def publication_problems(
     instance: dg.DagsterInstance,
-    graph: BaseAssetGraph,
+    graph: AssetGraph,
     asset_key: dg.AssetKey,
     con: duckdb.DuckDBPyConnection | None,
 ) -> list[str]:
@@ -129,7 +133,7 @@ def publication_problems(
 
 def require_publication_allowed(
     instance: dg.DagsterInstance,
-    graph: BaseAssetGraph,
+    graph: AssetGraph,
     asset_key: dg.AssetKey,
     con: duckdb.DuckDBPyConnection | None,
 ) -> None:
@@ -140,15 +144,12 @@ def require_publication_allowed(
 
 
 def require_upstream_checks_passed(
-    context: dg.AssetExecutionContext, asset_key: dg.AssetKey
+    context: dg.AssetExecutionContext, asset_key: dg.AssetKey, warehouse: WarehouseResource
 ) -> None:
     """The gate inside a Dagster publication step: fails the step, naming every problem."""
-    from core.settings import load_settings
-
-    settings = load_settings()
     graph = run_asset_graph(context)
-    exists = settings.warehouse_path.exists()
-    with settings.warehouse() if exists else contextlib.nullcontext() as con:
+    exists = warehouse.settings.warehouse_path.exists()
+    with warehouse.connect() if exists else contextlib.nullcontext() as con:
         problems = publication_problems(context.instance, graph, asset_key, con)
     if problems:
         failed = [p for p in problems if p.startswith("check ")]
@@ -167,7 +168,7 @@ def require_upstream_checks_passed(
         )
 
 
-def run_asset_graph(context: dg.AssetExecutionContext) -> BaseAssetGraph:
+def run_asset_graph(context: dg.AssetExecutionContext) -> AssetGraph:
     """The whole asset graph of the run's code, not only the run's selection: the
     repository's (runs of the daemon and the UI), else the one the run's job was cut from
     (`dg.materialize`, as `crimestat materialize` runs)."""
@@ -179,15 +180,11 @@ def run_asset_graph(context: dg.AssetExecutionContext) -> BaseAssetGraph:
 
 
 def report_check_lines(
-    instance: dg.DagsterInstance, graph: BaseAssetGraph, lines: Sequence[CheckLine]
+    instance: dg.DagsterInstance, graph: AssetGraph, lines: Sequence[CheckLine]
 ) -> int:
     """Record `crimestat check`'s results as runless check evaluations in the instance, on
     the asset checks of the same name, so the gate sees them as the latest evaluation.
     Returns how many were recorded (lines with no matching asset check are left out)."""
-    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-        AssetCheckEvaluation,
-    )
-
     by_name: dict[str, list[dg.AssetCheckKey]] = {}
     for key in graph.asset_check_keys:
         by_name.setdefault(key.name, []).append(key)
@@ -197,7 +194,7 @@ def report_check_lines(
         if key is None:
             continue
         instance.report_runless_asset_event(
-            AssetCheckEvaluation(
+            dg.AssetCheckEvaluation(
                 asset_key=key.asset_key,
                 check_name=key.name,
                 passed=line.passed,
@@ -226,7 +223,7 @@ def _check_key_of(
     return matching[0] if len(matching) == 1 else None
 
 
-def _upstream(graph: BaseAssetGraph, asset_key: dg.AssetKey) -> set[dg.AssetKey]:
+def _upstream(graph: AssetGraph, asset_key: dg.AssetKey) -> set[dg.AssetKey]:
     return {key for key in graph.get_ancestor_asset_keys(asset_key) if graph.has(key)}
 
 

@@ -10,15 +10,12 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from core.contracts import REGISTERS
-from core.settings import load_settings
 from ingestion.errors import PartitionLoadError, SourceDatabaseError
 from ingestion.loading import PartitionReport
 from ingestion.reconciliation import unreconciled_files
-from ingestion.sources import ingest_partitions
 from orchestration.partition_results import partition_results
-from orchestration.partitions import monthly_partitions
 from orchestration.quality_checks import check_specs, run_recorded_suite, suite_check_results
+from orchestration.resources import WAREHOUSE, RegisterSource, WarehouseResource, source_key
 
 ROWS_RECONCILE = "rows_reconcile"
 
@@ -38,7 +35,11 @@ def _partition_metadata(report: PartitionReport) -> dict[str, dg.MetadataValue]:
     }
 
 
-def build_register_asset(register: str) -> dg.AssetsDefinition:
+def build_register_asset(
+    register: str, monthly_partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    """The register's asset; its records come from the resource `<register>_source` (landing
+    files or the register's database, `orchestration.resources`)."""
     key = raw_asset_key(register)
 
     @dg.asset(
@@ -47,6 +48,8 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
         partitions_def=monthly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"python", "duckdb"},
+        # Each register's own source: resource parameters would need one name for all three.
+        required_resource_keys={WAREHOUSE, source_key(register)},
         description=f"Every version row of the {register} register for the month, from its "
         f"landing files or, when CRIMESTAT_{register.upper()}_DB_URL is set, pulled from its "
         "database; validated, pseudonymised; failing rows in raw.quarantine.",
@@ -62,12 +65,13 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
         ],
     )
     def register_asset(context: AssetExecutionContext) -> Iterator[object]:
-        settings = load_settings()
+        warehouse: WarehouseResource = context.resources.warehouse
+        source: RegisterSource = getattr(context.resources, source_key(register))
         partitions = context.partition_keys
         failures: list[PartitionLoadError | SourceDatabaseError] = []
         loaded: list[PartitionReport] = []
         try:
-            for report in ingest_partitions(register, partitions, settings):
+            for report in source.ingest(partitions):
                 context.log.info(
                     f"{register} {report.partition}: {report.files.height} files, "
                     f"{report.rows_read} rows read, {report.rows_loaded} loaded, "
@@ -81,7 +85,7 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
             # The database is unreachable or misshapen: later months would fail alike.
             failures.append(error)
             context.log.error(str(error))
-        with settings.warehouse(read_only=False) as con:
+        with warehouse.connect(read_only=False) as con:
             mismatches = unreconciled_files(con, register, partitions)
         yield dg.AssetCheckResult(
             check_name=ROWS_RECONCILE,
@@ -93,7 +97,9 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
                 "unreconciled_files": dg.MetadataValue.json(mismatches.to_dicts()),
             },
         )  # fmt: skip
-        yield from suite_check_results(run_recorded_suite(context, f"raw_{register}", partitions))
+        yield from suite_check_results(
+            run_recorded_suite(context, f"raw_{register}", warehouse, partitions)
+        )
         failed = {f.partition for f in failures if isinstance(f, PartitionLoadError)}
         yield from partition_results(
             key,
@@ -111,6 +117,3 @@ def build_register_asset(register: str) -> dg.AssetsDefinition:
         )  # fmt: skip
 
     return register_asset
-
-
-register_assets = [build_register_asset(register) for register in REGISTERS]

@@ -6,13 +6,12 @@ expectations; shown, never blocking). Results are kept per run in quality.check_
 GX Data Docs under $CRIMESTAT_HOME/quality/data_docs.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 
 import dagster as dg
 
-from core.settings import load_settings
-from orchestration.partitions import monthly_partitions
+from orchestration.resources import WarehouseResource
 from quality import (
     CRITICAL,
     SUITES,
@@ -24,16 +23,6 @@ from quality import (
 )
 
 MAX_REPORTED_FAILURES = 20
-MONTHLY_MART_KEYS = {
-    ("marts", name)
-    for name in (
-        "recorded_offences",
-        "solved_offences",
-        "customs_violations",
-        "customs_seizures",
-        "persons_convicted_by_citizenship",
-    )
-}
 
 
 def check_names(suite: str) -> tuple[str, str]:
@@ -55,16 +44,18 @@ def check_specs(suite: str) -> list[dg.AssetCheckSpec]:
 def run_recorded_suite(
     context: dg.OpExecutionContext | dg.AssetCheckExecutionContext | dg.AssetExecutionContext,
     suite: str,
+    warehouse: WarehouseResource,
     partitions: Sequence[str] | None = None,
 ) -> SuiteResult:
     """Run a suite, keep its results in the warehouse and in the Data Docs of this run."""
-    settings = load_settings()
     now = datetime.now()
     run_id = context.run.run_id
-    with settings.warehouse() as con:
-        result = run_suite(con, suite, partitions=partitions, context=context, settings=settings)
+    with warehouse.connect() as con:
+        result = run_suite(
+            con, suite, partitions=partitions, context=context, settings=warehouse.settings
+        )
         store_results(con, run_id, [result], now)
-    build_data_docs(settings.home, [result], run_id=run_id)
+    build_data_docs(warehouse.settings.home, [result], run_id=run_id)
     return result
 
 
@@ -98,8 +89,10 @@ def suite_check_results(result: SuiteResult) -> Iterator[dg.AssetCheckResult]:
 
 def _mart_check(suite: str) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=check_specs(suite), name=f"gx_{suite}")
-    def mart_suite_check(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        yield from suite_check_results(run_recorded_suite(context, suite))
+    def mart_suite_check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        yield from suite_check_results(run_recorded_suite(context, suite, warehouse))
 
     return mart_suite_check
 
@@ -117,7 +110,9 @@ def _worst_outcome(result: SuiteResult) -> dg.AssetCheckResult:
     )
 
 
-def _monthly_mart_check(suite: str) -> dg.AssetChecksDefinition:
+def _monthly_mart_check(
+    suite: str, monthly_partitions: dg.PartitionsDefinition
+) -> dg.AssetChecksDefinition:
     """Monthly marts are partitioned: their check runs in the same partitioned runs."""
 
     @dg.asset_check(
@@ -127,14 +122,23 @@ def _monthly_mart_check(suite: str) -> dg.AssetChecksDefinition:
         blocking=True,
         description=SUITES[suite].description,
     )
-    def monthly_mart_suite_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return _worst_outcome(run_recorded_suite(context, suite))
+    def monthly_mart_suite_check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
+        return _worst_outcome(run_recorded_suite(context, suite, warehouse))
 
     return monthly_mart_suite_check
 
 
-mart_quality_checks = [
-    _monthly_mart_check(name) if SUITES[name].asset_key in MONTHLY_MART_KEYS else _mart_check(name)
-    for name, suite in SUITES.items()
-    if not suite.partitioned
-]
+def mart_quality_checks(
+    monthly_mart_keys: Collection[dg.AssetKey], monthly_partitions: dg.PartitionsDefinition
+) -> list[dg.AssetChecksDefinition]:
+    """The checks of the mart suites; those on the monthly marts (the dbt assets of the
+    monthly op, `orchestration.dbt_assets`) partitioned as their marts are."""
+    return [
+        _monthly_mart_check(name, monthly_partitions)
+        if dg.AssetKey(list(suite.asset_key)) in monthly_mart_keys
+        else _mart_check(name)
+        for name, suite in SUITES.items()
+        if not suite.partitioned
+    ]

@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+# Dagster's own run tags for a run's partition or partition range (single-run backfills), as
+# its documentation names them: the library exports no public constant for them.
+PARTITION_TAG = "dagster/partition"
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+
 
 @dataclass
 class RunEventSummary:

@@ -12,17 +12,18 @@ import os
 from dataclasses import dataclass, field
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from core.contracts import MONTH_PATTERN
 from core.settings import Settings
 from ingestion.database.pull import database_months
 from ingestion.landing import landed_months
 from orchestration.alerts import LAUNCHED_BY_TAG, alert_for_run, send_alert
-from orchestration.run_events import partition_span, summarise_run_events
+from orchestration.run_events import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    partition_span,
+    summarise_run_events,
+)
 
 # The warehouse admits one writer: runs started by schedules and sensors queue, one at a time.
 DAGSTER_YAML = """\
@@ -131,7 +132,7 @@ def run_step(
     partitions = "-"
     if step.partitioned:
         first, last = step_range(step, months)
-        tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG] = first, last
+        tags[PARTITION_RANGE_START_TAG], tags[PARTITION_RANGE_END_TAG] = first, last
         partitions = partition_span(first, last)
     result = dg.materialize(
         [*(defs.assets or []), *(defs.asset_checks or [])],

@@ -21,11 +21,11 @@ import dagster as dg
 import duckdb
 
 from core.contracts import REGISTERS
-from core.settings import load_settings
 from ingestion.landing import LandingFile, LandingMonth, landing_months, unloaded_files
 from orchestration.alerts import alert_for_run, send_alert
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.jobs import month_refresh_job, month_refresh_selection
+from orchestration.resources import WAREHOUSE, LandingFilesSource, WarehouseResource, source_key
 
 LANDING_SENSOR_INTERVAL_SECONDS = 60
 # A tick never waits long for a run that is writing the warehouse: the next tick will see.
@@ -52,12 +52,18 @@ def new_files_by_month(
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts month_refresh once for each month with landing files the warehouse "
     "has not loaded (by name and SHA-256).",
+    required_resource_keys={WAREHOUSE, *(source_key(register) for register in REGISTERS)},
 )
 def new_landing_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    settings = load_settings()
+    warehouse: WarehouseResource = context.resources.warehouse
+    settings = warehouse.settings
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     # Registers read from their databases are pulled by the schedule, not by files landing.
-    file_registers = tuple(r for r in REGISTERS if settings.database_url(r) is None)
+    file_registers = tuple(
+        r
+        for r in REGISTERS
+        if isinstance(getattr(context.resources, source_key(r)), LandingFilesSource)
+    )
     changed = [
         m
         for m in landing_months(settings.landing_dir, file_registers)
@@ -69,7 +75,7 @@ def new_landing_files(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
         with contextlib.ExitStack() as stack:
             con = (
                 stack.enter_context(
-                    settings.warehouse(read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS)
+                    warehouse.connect(read_only=True, wait_seconds=WAREHOUSE_WAIT_SECONDS)
                 )
                 if settings.warehouse_path.exists()
                 else None
@@ -112,8 +118,8 @@ def _digest(registers: dict[str, list[LandingFile]]) -> str:
     description="Every failed run (a failed step or a failed blocking check) raises an alert: "
     "the alert log and, when configured, e-mail.",
 )
-def alert_on_failed_run(context: dg.RunFailureSensorContext) -> None:
-    send_alert(alert_for_run(context.instance, context.dagster_run), load_settings())
+def alert_on_failed_run(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
+    send_alert(alert_for_run(context.instance, context.dagster_run), warehouse.settings)
 
 
 sensors = [new_landing_files, alert_on_failed_run]

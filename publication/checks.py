@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.contracts import REGISTERS
+from core.dbt_environment import dbt_environment, dbt_executable
 from core.settings import Settings
 from ingestion.reconciliation import unreconciled_files
 from quality import SUITES, build_data_docs, run_suite, store_results
@@ -44,13 +45,14 @@ def reconciliation_lines(settings: Settings) -> list[CheckLine]:
     return lines
 
 
-def dbt_test_lines(settings: Settings, dbt: str) -> list[CheckLine]:
-    """`dbt test` on the warehouse; results read from dbt's run_results.json."""
+def dbt_test_lines(settings: Settings) -> list[CheckLine]:
+    """`dbt test` on the warehouse, with the environment Dagster's dbt runs get (the memory
+    limit and lock wait of the settings); results read from dbt's run_results.json."""
     with tempfile.TemporaryDirectory() as target:
         subprocess.run(
-            [dbt, "test", "--quiet", "--project-dir", str(settings.dbt_project_dir),
+            [dbt_executable(), "test", "--quiet", "--project-dir", str(settings.dbt_project_dir),
              "--profiles-dir", str(settings.dbt_project_dir), "--target-path", target],
-            env={**os.environ, "CRIMESTAT_HOME": str(settings.home)},
+            env={**os.environ, **dbt_environment(settings)},
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         results_file = Path(target) / "run_results.json"

@@ -48,7 +48,7 @@ def fail_an_ingestion_run(home: Path) -> str:
     land_three_months(home / "landing")
     cut = home / "landing/incidents/2022-02/incidents_2022-02-20.csv.gz"
     cut.write_bytes(cut.read_bytes()[:-30])
-    outcomes = materialize_selection(defs, load_settings(), "group:ingestion", "2022-02")
+    outcomes = materialize_selection(defs(), load_settings(), "group:ingestion", "2022-02")
     assert not outcomes[-1].success
     return outcomes[-1].run_id
 

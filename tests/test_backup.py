@@ -57,7 +57,7 @@ def export_release(settings: Settings, dataflow_asset: dg.AssetKey) -> RunOutcom
     from orchestration.runs import materialize_selection
 
     (outcome,) = materialize_selection(
-        defs, settings, f"key:{dataflow_asset.to_user_string()}", f"{YEAR}-12"
+        defs(), settings, f"key:{dataflow_asset.to_user_string()}", f"{YEAR}-12"
     )
     return outcome
 

@@ -13,6 +13,10 @@ from core.settings import load_settings
 
 EVERYTHING_BUT_EXPORTS = 'not key:"exports/*"'
 
+# Imports every module of orchestration/ and the command line in a fresh interpreter where
+# reading the settings, loading the partners' files or starting a process fails loudly (once
+# the libraries are imported: Dagster's own import starts one).
+
 
 def theft(event_id: str, day: str, **changes: str) -> dict[str, str]:
     return INCIDENT | {
@@ -34,7 +38,7 @@ def recorded(warehouse: Path) -> list[tuple]:
 
 
 def test_landing_to_marts_in_dagster_and_monthly_rebuild(crimestat_home: Path) -> None:
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
     from orchestration.runs import dagster_instance, materialize_selection
 
     landing = crimestat_home / "landing"
@@ -46,6 +50,7 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(crimestat_home: Path) -
             theft(f"T-{month}-4", day, status="annulled"),
         ])  # fmt: skip
     settings = load_settings()
+    defs = build_definitions(settings)
 
     # Everything but the SDMX exports (this fixture has no final convictions to deliver).
     outcomes = materialize_selection(defs, settings, EVERYTHING_BUT_EXPORTS, None)

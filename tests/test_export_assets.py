@@ -9,10 +9,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 from dashboards_fixtures import build_warehouse_before_releases
 
 from core.settings import load_settings
@@ -23,7 +19,10 @@ CRIM_OFF_CAT = dg.AssetKey(["exports", "crim_off_cat"])
 def test_a_range_of_years_delivers_each_year_and_names_the_missing_one(
     crimestat_home: Path,
 ) -> None:
-    from orchestration.export_assets import export_assets
+    from orchestration.export_assets import build_export_assets
+    from orchestration.partitions import partitions_from
+    from orchestration.resources import WarehouseResource
+    from orchestration.run_events import PARTITION_RANGE_END_TAG, PARTITION_RANGE_START_TAG
     from orchestration.runs import dagster_instance
 
     build_warehouse_before_releases(crimestat_home)
@@ -33,13 +32,15 @@ def test_a_range_of_years_delivers_each_year_and_names_the_missing_one(
         ).fetchall()]  # fmt: skip
     assert len(years) >= 2
     missing = years[-1] + 1
-    instance = dagster_instance(load_settings())
+    settings = load_settings()
+    instance = dagster_instance(settings)
+    exports = build_export_assets(partitions_from(settings.first_month).yearly)
 
     result = dg.materialize(
-        [next(a for a in export_assets if a.key == CRIM_OFF_CAT)],
+        [next(a for a in exports if a.key == CRIM_OFF_CAT)],
+        resources={"warehouse": WarehouseResource(settings=settings)},
         instance=instance,
-        tags={ASSET_PARTITION_RANGE_START_TAG: str(years[0]),
-              ASSET_PARTITION_RANGE_END_TAG: str(missing)},
+        tags={PARTITION_RANGE_START_TAG: str(years[0]), PARTITION_RANGE_END_TAG: str(missing)},
         raise_on_error=False,
     )  # fmt: skip
 

@@ -76,7 +76,7 @@ print(json.dumps(problems))
 """
 
 
-def test_importing_any_module_does_nothing_but_define() -> None:
+def test_importing_any_module_does_nothing_but_define(tmp_path: Path) -> None:
     modules = sorted(set(MODULES) - SCRIPTS)
     script = f"LIBRARIES = {LIBRARIES!r}\nMODULES = {modules!r}\n" + PROBE
     result = subprocess.run(
@@ -84,9 +84,15 @@ def test_importing_any_module_does_nothing_but_define() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(Path.home())},
+        env={
+            "PATH": "",
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(Path.home()),
+            "CRIMESTAT_HOME": str(tmp_path / "never"),
+        },
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     problems = result.stdout.strip().splitlines()[-1]
     assert problems == "{}", problems
+    assert not (tmp_path / "never").exists()

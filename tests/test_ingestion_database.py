@@ -536,7 +536,7 @@ def test_dagster_materializes_raw_incidents_from_the_database(
     url = copy_of_registers(postgres, "dagster")
     settings = use_database(monkeypatch, url, "incidents")
     assert not settings.landing_dir.exists()
-    outcomes = materialize_selection(defs, settings, "key:raw/incidents", None)
+    outcomes = materialize_selection(defs(), settings, "key:raw/incidents", None)
     assert [o.success for o in outcomes] == [True], [o.problems for o in outcomes]
     assert outcomes[0].partitions == "2022-01..2022-03"
     assert outcomes[0].checks_passed >= 1 and not outcomes[0].problems

@@ -40,7 +40,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedRegisters
         summary = generate_registers(
             settings.landing_dir, start="2023-11", months=3, scale=0.1, seed=7, defect_rate=0.01
         )
-        outcomes = materialize_selection(defs, settings, "group:ingestion", None)
+        outcomes = materialize_selection(defs(), settings, "group:ingestion", None)
         yield LoadedRegisters(settings, summary, outcomes)
 
 

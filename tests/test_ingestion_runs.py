@@ -65,7 +65,7 @@ def test_unreadable_files_fail_their_partition_and_the_rest_loads(crimestat_home
     csv_no_column.write_bytes(csv_no_column.read_bytes().replace(b"cn_code;", b"", 1))
 
     settings = load_settings()
-    outcomes = materialize_selection(defs, settings, "group:ingestion", None)
+    outcomes = materialize_selection(defs(), settings, "group:ingestion", None)
 
     assert len(outcomes) == 1 and not outcomes[0].success
     problems = "\n".join(outcomes[0].problems)

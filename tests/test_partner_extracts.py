@@ -505,7 +505,7 @@ def test_asset_delivers_packages_and_is_refused_by_the_gate(crimestat_home: Path
                                               for i in range(4)])  # fmt: skip
     settings = load_settings()
 
-    outcomes = materialize_selection(defs, settings, '+key:"extracts/lv"', None)
+    outcomes = materialize_selection(defs(), settings, '+key:"extracts/lv"', None)
 
     assert all(o.success for o in outcomes), [o.problems for o in outcomes]
     outbox = settings.outbox_dir / "LV"
@@ -533,9 +533,9 @@ def test_asset_delivers_packages_and_is_refused_by_the_gate(crimestat_home: Path
     resent = CONVICTION | {"conviction_id": "C-2022-02-05-0", "written_at": "2022-02-05T12:00:00",
                            "judgment_at": "2022-02-05", "sanction": "imprisonment"}  # fmt: skip
     write_convictions(landing, "2022-03-25", [resent])
-    loaded = materialize_selection(defs, settings, "group:ingestion", "2022-03")
+    loaded = materialize_selection(defs(), settings, "group:ingestion", "2022-03")
     assert not loaded[-1].success
-    refused = materialize_selection(defs, settings, 'key:"extracts/lv"', "2022-03")
+    refused = materialize_selection(defs(), settings, 'key:"extracts/lv"', "2022-03")
     assert [o.success for o in refused] == [False]
     message = " ".join(refused[0].problems)
     assert "extracts/lv not published: blocking checks failed" in message

@@ -187,7 +187,7 @@ def test_no_planted_personal_value_anywhere_under_the_home(
     )
     plant(settings.landing_dir)
 
-    outcomes = materialize_selection(defs, settings, None, None)
+    outcomes = materialize_selection(defs(), settings, None, None)
 
     assert all(o.success for o in outcomes), [o.problems for o in outcomes]
     needles = planted_needles()

@@ -33,7 +33,7 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
     land_registers(crimestat_home / "landing", offence_code="BK999")  # well formed, unmapped
     settings = load_settings()
 
-    outcomes = materialize_selection(defs, settings, None, None)
+    outcomes = materialize_selection(defs(), settings, None, None)
 
     assert not outcomes[-1].success
     assert any("unmapped_offence_codes" in p for p in outcomes[-1].problems)
@@ -51,7 +51,7 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
         [alert["alert"]["problems"]] * 2
     )
     # Publication asked for on its own is refused by the gate, naming the failed check.
-    refused = materialize_selection(defs, settings, "key:serving/snapshot", None)
+    refused = materialize_selection(defs(), settings, "key:serving/snapshot", None)
     assert [o.success for o in refused] == [False]
     message = " ".join(refused[0].problems)
     assert "serving/snapshot not published: blocking checks failed" in message
@@ -69,20 +69,22 @@ def evaluate_failure_sensor(run_id: str) -> None:
     from orchestration.runs import dagster_instance
     from orchestration.sensors import alert_on_failed_run
 
+    definitions = defs()
     instance = dagster_instance(load_settings())
     run = instance.get_run_by_id(run_id)
     [failure] = [
         entry.dagster_event
         for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
     ]
-    context = dg.build_run_status_sensor_context(
+    with dg.build_run_status_sensor_context(
         sensor_name=alert_on_failed_run.name,
         dagster_event=failure,
         dagster_instance=instance,
         dagster_run=run,
-        repository_def=defs.get_repository_def(),
-    ).for_run_failure()
-    alert_on_failed_run(context)
+        repository_def=definitions.get_repository_def(),
+        resources=definitions.resources,  # as the daemon gives them to the sensor
+    ) as context:
+        alert_on_failed_run(context.for_run_failure())
 
 
 def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None:
@@ -99,7 +101,7 @@ def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None
     }])  # fmt: skip
     settings = load_settings()
 
-    outcomes = materialize_selection(defs, settings, EVERYTHING_BUT_EXPORTS, None)
+    outcomes = materialize_selection(defs(), settings, EVERYTHING_BUT_EXPORTS, None)
 
     assert all(o.success for o in outcomes), [o.problems for o in outcomes]
     warnings = [w for o in outcomes for w in o.warnings]

@@ -532,7 +532,7 @@ def test_export_and_extracts_are_refused_by_the_gate(
     home = tmp_path / "home"
     shutil.copytree(partner_home, home)
     monkeypatch.setenv("CRIMESTAT_HOME", str(home))
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     extracts = ["extracts", "--partner", "EE", "--month", PACKAGE_MONTH]
     export = ["export", "--dataflow", "CRIM_JUST", "--year", "2023"]
 

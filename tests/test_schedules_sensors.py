@@ -18,12 +18,19 @@ from core.settings import load_settings
 VILNIUS = ZoneInfo("Europe/Vilnius")
 
 
-def schedule_context(*moment: int) -> dg.ScheduleEvaluationContext:
+def repository() -> dg.RepositoryDefinition:
     from orchestration.definitions import defs
 
+    return defs().get_repository_def()
+
+
+def schedule(name: str) -> dg.ScheduleDefinition:
+    return repository().get_schedule_def(name)
+
+
+def schedule_context(*moment: int) -> dg.ScheduleEvaluationContext:
     return dg.build_schedule_context(
-        scheduled_execution_time=datetime(*moment, tzinfo=VILNIUS),
-        repository_def=defs.get_repository_def(),
+        scheduled_execution_time=datetime(*moment, tzinfo=VILNIUS), repository_def=repository()
     )
 
 
@@ -47,8 +54,7 @@ def next_ticks(schedule: dg.ScheduleDefinition, after: datetime, count: int) -> 
     ],
 )
 def test_daily_ingestion_runs_the_previous_days_month(moment, partition, day) -> None:
-    from orchestration.schedules import daily_ingestion
-
+    daily_ingestion = schedule("daily_ingestion")
     [request] = tick(daily_ingestion, *moment)
 
     assert request.partition_key == partition
@@ -58,8 +64,7 @@ def test_daily_ingestion_runs_the_previous_days_month(moment, partition, day) ->
 
 
 def test_partner_extracts_on_the_fifth_for_the_previous_month() -> None:
-    from orchestration.schedules import monthly_partner_extracts
-
+    monthly_partner_extracts = schedule("monthly_partner_extracts")
     ticks = next_ticks(monthly_partner_extracts, datetime(2024, 1, 1, tzinfo=VILNIUS), 3)
     assert [(t.month, t.day, t.hour) for t in ticks] == [(1, 5, 7), (2, 5, 7), (3, 5, 7)]
     [january] = tick(monthly_partner_extracts, 2024, 1, 5, 7, 0)
@@ -72,8 +77,8 @@ def test_partner_extracts_on_the_fifth_for_the_previous_month() -> None:
 
 def test_annual_delivery_is_final_for_the_previous_year() -> None:
     from orchestration.export_assets import RELEASE_STATUS_TAG
-    from orchestration.schedules import annual_sdmx_delivery
 
+    annual_sdmx_delivery = schedule("annual_sdmx_delivery")
     ticks = next_ticks(annual_sdmx_delivery, datetime(2024, 1, 1, tzinfo=VILNIUS), 2)
     assert [(t.year, t.month, t.day) for t in ticks] == [(2024, 6, 1), (2025, 6, 1)]
     [request] = tick(annual_sdmx_delivery, 2024, 6, 1, 7, 0)
@@ -84,8 +89,8 @@ def test_annual_delivery_is_final_for_the_previous_year() -> None:
 
 
 def test_schedules_skip_before_the_first_partition() -> None:
-    from orchestration.schedules import annual_sdmx_delivery, daily_ingestion
-
+    daily_ingestion = schedule("daily_ingestion")
+    annual_sdmx_delivery = schedule("annual_sdmx_delivery")
     first = load_settings().first_month
     year, month = map(int, first.split("-"))
     context = schedule_context(year, month, 1, 6)
@@ -98,6 +103,7 @@ def test_schedule_crons_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setenv("CRIMESTAT_PARTNER_EXTRACTS_CRON", "0 7 6 * *")
     assert load_settings().schedules.partner_extracts == "0 7 6 * *"
+    assert schedule("monthly_partner_extracts").cron_schedule == "0 7 6 * *"
     monkeypatch.setenv("CRIMESTAT_DAILY_INGESTION_CRON", "every morning")
     with pytest.raises(SettingsError, match="CRIMESTAT_DAILY_INGESTION_CRON must be a cron"):
         load_settings()
@@ -108,9 +114,13 @@ def evaluate_sensor(cursor: str | None) -> tuple[list[dg.RunRequest], str | None
     from orchestration.runs import dagster_instance
     from orchestration.sensors import new_landing_files
 
+    definitions = defs()
     instance = dagster_instance(load_settings())
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
-    data = new_landing_files.evaluate_tick(context)
+    # The definitions' resources, as the daemon gives them to the sensor.
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=definitions, resources=definitions.resources
+    ) as context:
+        data = new_landing_files.evaluate_tick(context)
     return list(data.run_requests or []), data.cursor, data.skip_message
 
 
@@ -141,7 +151,7 @@ def test_sensor_starts_ingestion_for_new_files_exactly_once(crimestat_home: Path
 
     # Files loaded by the command line are not requested again, even by a fresh sensor.
     settings = load_settings()
-    loaded = materialize_selection(defs, settings, "group:ingestion", None)
+    loaded = materialize_selection(defs(), settings, "group:ingestion", None)
     assert all(o.success for o in loaded), [o.problems for o in loaded]
     nothing, fresh_cursor, skipped = evaluate_sensor(None)
     assert nothing == [] and "already loaded" in skipped
@@ -166,7 +176,7 @@ def test_sensor_request_runs_and_then_its_files_count_as_loaded(crimestat_home: 
     write_incidents(landing, "2022-03-02", [INCIDENT | {"event_id": "E-9"}])
     [request], _, _ = evaluate_sensor(None)
 
-    job = defs.resolve_job_def("month_refresh")
+    job = defs().resolve_job_def("month_refresh")
     result = job.execute_in_process(
         instance=dagster_instance(load_settings()),
         partition_key=request.partition_key,

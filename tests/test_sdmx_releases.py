@@ -177,11 +177,21 @@ def test_export_asset_produces_a_provisional_release(
 ) -> None:
     import dagster as dg
 
-    from orchestration.export_assets import export_assets
+    from core.settings import load_settings
+    from orchestration.export_assets import build_export_assets
+    from orchestration.partitions import partitions_from
+    from orchestration.resources import WarehouseResource
 
     monkeypatch.setenv("CRIMESTAT_HOME", str(home))
-    asset = next(a for a in export_assets if a.key == dg.AssetKey(["exports", "ej_xb_conv"]))
-    result = dg.materialize([asset], partition_key=str(YEAR), raise_on_error=True)
+    settings = load_settings()
+    exports = build_export_assets(partitions_from(settings.first_month).yearly)
+    asset = next(a for a in exports if a.key == dg.AssetKey(["exports", "ej_xb_conv"]))
+    result = dg.materialize(
+        [asset],
+        resources={"warehouse": WarehouseResource(settings=settings)},
+        partition_key=str(YEAR),
+        raise_on_error=True,
+    )
     assert result.success
     (materialization,) = result.asset_materializations_for_node(asset.node_def.name)
     metadata = materialization.metadata

@@ -193,7 +193,7 @@ def test_dagster_events_and_alerts_of_a_refused_database_hold_no_secret(
     url = f"postgresql://crimestat:s3cr#et@127.0.0.1:{port}/registers?sslpassword=k3y-pass"
     monkeypatch.setenv("CRIMESTAT_INCIDENTS_DB_URL", url)
     settings = load_settings()
-    [outcome] = materialize_selection(defs, settings, "key:raw/incidents", "2022-01")
+    [outcome] = materialize_selection(defs(), settings, "key:raw/incidents", "2022-01")
     assert not outcome.success
     assert any(f"postgresql://crimestat@127.0.0.1:{port}/registers" in p for p in outcome.problems)
     records = dagster_instance(settings).get_records_for_run(outcome.run_id).records
