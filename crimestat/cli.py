@@ -473,14 +473,26 @@ def export(dataflow_id: str, year: int, vintage: int | None, final: bool) -> Non
     click.echo(f"manifest: {release.manifest_path}")
 
 
-def _partner_codes() -> list[str]:
-    from publication.partners.config import partner_codes
+class PartnerCode(click.Choice):
+    """The configured partners (publication/partners/config), listed when the command asks,
+    not when the CLI is imported: an import reads no file."""
 
-    return partner_codes()
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from publication.partners.config import partner_codes
+
+        return tuple(partner_codes())
+
+    @choices.setter
+    def choices(self, _: tuple[str, ...]) -> None:
+        """click.Choice sets its fixed list; this one is read from the configuration."""
 
 
 @main.command()
-@click.option("--partner", required=True, type=click.Choice(_partner_codes()),
+@click.option("--partner", required=True, type=PartnerCode(),
               help="Partner whose agreed tables to package (its publication/partners/config "
                    "file).")  # fmt: skip
 @click.option("--month", required=True, help="Reference month, YYYY-MM.")

@@ -37,7 +37,7 @@ LIBRARIES = [
 ]
 
 PROBE = r"""
-import builtins, importlib, json, subprocess, sys
+import builtins, importlib, json, pathlib, subprocess, sys
 for library in LIBRARIES:
     try:
         importlib.import_module(library)
@@ -63,6 +63,8 @@ subprocess.Popen.__init__ = refuse("subprocess")
 duckdb.connect = refuse("duckdb.connect")
 for reader in ("read_csv", "scan_csv", "read_parquet", "read_json", "read_ndjson"):
     setattr(polars, reader, refuse(f"polars.{reader}"))
+for listing in ("iterdir", "glob", "rglob"):
+    setattr(pathlib.Path, listing, refuse(f"Path.{listing}"))
 builtins.open = open_code_only
 
 problems = {}
