@@ -15,6 +15,9 @@ Modules, one job each:
   warehouse       the DuckDB warehouse: connections and ATTACH that wait for its lock,
                   transactions, the raw schema
   dbt_lock_wait   dbt-duckdb plugin: dbt's connections wait through the same loop
+  dbt_environment how every door runs dbt: the same home, memory limit and lock wait
+  snapshot_layout the serving directory's layout and pointer, written by publication and
+                  read by the dashboards
   run_lock        one run at a time on a home
   files           atomic writes, SHA-256 of a file, fsync
   csv_safety      CSV cells neutralised against formula injection
