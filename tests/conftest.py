@@ -21,3 +21,15 @@ def crimestat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # saves. test_ingestion_runs loads with workers on purpose.
     monkeypatch.setenv("CRIMESTAT_INGESTION_WORKERS", "1")
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A directory every test worker of this run sees (pytest-xdist gives each worker its own
+    base temporary directory, inside the run's), for builds the workers share."""
+    import dashboards_fixtures
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    dashboards_fixtures.SHARED_DIR = shared
+    return shared

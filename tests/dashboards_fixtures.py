@@ -14,14 +14,13 @@ embargo; EJ_XB_CONV 2023 is out of embargo.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
+import fcntl
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -324,22 +323,29 @@ def build_warehouse(home: Path) -> Path:
 
 
 def build_warehouse_isolated(home: Path) -> Path:
-    """`build_warehouse` in a child process, once per test session, copied into `home` (each
+    """`build_warehouse` in a child process, once per test run, copied into `home` (each
     module then changes only its own copy). dbt-duckdb run in process keeps the warehouse
     file open for the rest of the process, and DuckDB then refuses to ATTACH it again in
-    that process, which is what publication does; a pipeline runs dbt in its own process."""
-    global _BUILT
-    if _BUILT is None:
-        built = Path(tempfile.mkdtemp(prefix="crimestat-fixture-")) / "home"
-        atexit.register(shutil.rmtree, built.parent, ignore_errors=True)
-        subprocess.run([sys.executable, __file__, str(built)], check=True,
-                       cwd=Path(__file__).parent)  # fmt: skip
-        _BUILT = built
-    shutil.copytree(_BUILT, home, dirs_exist_ok=True)
+    that process, which is what publication does; a pipeline runs dbt in its own process.
+    The test workers (pytest-xdist) share the build: the first to ask builds it under a lock
+    in the run's temporary directory (SHARED_DIR, set by conftest), the others wait and copy."""
+    if SHARED_DIR is None:
+        raise RuntimeError("tests/conftest.py's shared_dir fixture sets SHARED_DIR")
+    built = SHARED_DIR / "dashboards-fixture" / "home"
+    with (SHARED_DIR / "dashboards-fixture.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (built.parent / "complete").exists():
+            shutil.rmtree(built.parent, ignore_errors=True)
+            built.mkdir(parents=True)
+            subprocess.run([sys.executable, __file__, str(built)], check=True,
+                           cwd=Path(__file__).parent)  # fmt: skip
+            (built.parent / "complete").touch()
+    shutil.copytree(built, home, dirs_exist_ok=True)
     return home / "warehouse.duckdb"
 
 
-_BUILT: Path | None = None  # the session's fixture home, built by the first module asking
+# The run's temporary directory shared by every worker, set by conftest's `shared_dir`.
+SHARED_DIR: Path | None = None
 
 
 def build_warehouse_before_releases(home: Path) -> Path:
