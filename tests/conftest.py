@@ -33,3 +33,28 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path
     shared = base if worker_id == "master" else base.parent
     dashboards_fixtures.SHARED_DIR = shared
     return shared
+
+
+# The test files that run longest (Dagster runs of the whole pipeline, shared warehouses built
+# by dbt), longest first. Each worker takes whole files in collection order (--dist=loadfile):
+# started first, they run side by side while the many short files fill the gaps, instead of
+# one worker finishing a long file alone at the end.
+LONGEST_FILES = (
+    "test_dbt_dagster.py",
+    "test_publication_gate.py",
+    "test_partner_extracts.py",
+    "test_dashboards_browser.py",
+    "test_personal_data.py",
+    "test_schedules_sensors.py",
+    "test_dbt_counting_rules.py",
+    "test_disclosure.py",
+    "test_ingestion_runs.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+
+    items.sort(key=rank)  # stable: a file's tests keep their order
