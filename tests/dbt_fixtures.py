@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from core.contracts import (
     INCIDENT_VERSIONS,
     RawTable,
 )
+from orchestration.dbt_assets import environment as dbt_process_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -220,20 +220,6 @@ class DbtRun:
         }
 
 
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def run_dbt(
     home: Path,
     *args: str,
@@ -262,8 +248,9 @@ def run_dbt(
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     started = time.perf_counter()
-    with _environment(
-        CRIMESTAT_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", **(environment or {})
+    with dbt_process_environment(
+        {"CRIMESTAT_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        | (environment or {})
     ):
         outcome = dbtRunner().invoke(command)
     run = DbtRun(
