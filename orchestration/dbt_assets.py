@@ -1,17 +1,19 @@
 """The dbt project as Dagster assets (dagster-dbt): models are assets, dbt tests are checks.
 
-The project is cut into four ops so that the op graph follows the data and never loops:
-reference seeds -> staging and intermediate views (over the raw register assets) -> monthly
-marts (partitioned by month; the month range of a run is passed as vars month_from/month_to)
+The project is cut into three ops so that the op graph follows the data and never loops:
+reference seeds with the staging and intermediate views (over the raw register assets) -> monthly
+marts (partitioned by month; the month range of a run is passed as CRIMESTAT_MONTH_FROM/_TO)
 -> annual and other marts.
 """
 
 import contextlib
-import json
+import importlib.metadata
 import os
 import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging import version
 
 from core.contracts import REGISTERS
 from core.dbt_environment import dbt_environment, dbt_executable
@@ -177,7 +180,7 @@ TRANSLATOR = CrimestatDbtTranslator(
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(
+    return InstalledDbtCliResource(
         project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=dbt_executable()
     )
 
@@ -186,29 +189,30 @@ def _build(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
-    dbt_vars: dict,
+    window: Mapping[str, str] | None = None,
     indirect_selection: str = "buildable",
 ) -> Iterator:
     """`dbt build` of the op's selection in the settings' environment. Tests that also
     reference models of a later op (relationships to a mart) wait for that op: `buildable`
-    runs a test once all its parents are selected or upstream of the selection."""
-    args = ["build"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
+    runs a test once all its parents are selected or upstream of the selection.
+
+    The monthly marts' window goes to dbt as environment variables (macro month_window), not
+    `--vars`: changed vars make dbt parse the whole project again (about 5 s here), a changed
+    environment variable only the files that read it."""
     variables = warehouse.dbt_environment() | {"DBT_INDIRECT_SELECTION": indirect_selection}
+    variables |= {f"CRIMESTAT_{name.upper()}": month for name, month in (window or {}).items()}
     with environment(variables):
-        invocation = dbt.cli(args, context=context)
+        invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()
-    if not dbt_vars:
-        keep_partial_parse(invocation.target_path, Path(dbt.project_dir) / "target")
+    keep_partial_parse(invocation.target_path, Path(dbt.project_dir) / "target")
 
 
 def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
     """dagster-dbt gives every dbt call its own target folder, seeded with the project's
-    partial-parse state. That state is only valid for the data directory (profile) and vars it
-    was parsed with, and the manifest's preparation may have seen another data directory: keeping
+    partial-parse state. That state is only valid for the data directory (profile) it was
+    parsed with, and the manifest's preparation may have seen another data directory: keeping
     the last call's state lets the next calls on this data directory skip a full parse (about
-    8 s -> 4 s per call). Calls with vars are not kept: vars force a full parse anyway."""
+    10 s -> 5 s per call)."""
     parsed = invocation_target / PARTIAL_PARSE_FILE
     if not parsed.exists():
         return
@@ -218,24 +222,31 @@ def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
     os.replace(staged, project_target / PARTIAL_PARSE_FILE)
 
 
+class InstalledDbtCliResource(DbtCliResource):
+    """dagster-dbt asks the dbt executable for its version before its first call in every run
+    (`dbt --version`: a 3 s process here, three times in a run of the whole pipeline). The
+    executable beside this interpreter is the dbt-core installed with it, whose version the
+    package metadata already holds."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
+
+
 @dataclass(frozen=True)
 class DbtAssets:
-    """The dbt project as the assets of its four ops, and the resource that runs dbt."""
+    """The dbt project as the assets of its three ops, and the resource that runs dbt."""
 
-    reference_seeds: dg.AssetsDefinition
-    staging_and_intermediate: dg.AssetsDefinition
+    reference_and_staging: dg.AssetsDefinition
     monthly_marts: dg.AssetsDefinition
     annual_marts: dg.AssetsDefinition
     resource: DbtCliResource
 
     @property
     def definitions(self) -> list[dg.AssetsDefinition]:
-        return [
-            self.reference_seeds,
-            self.staging_and_intermediate,
-            self.monthly_marts,
-            self.annual_marts,
-        ]
+        return [self.reference_and_staging, self.monthly_marts, self.annual_marts]
 
     @property
     def monthly_mart_keys(self) -> set[dg.AssetKey]:
@@ -248,27 +259,23 @@ class DbtAssets:
 
 
 def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefinition) -> DbtAssets:
-    """The four ops over the prepared project's manifest (`prepared_dbt_project`)."""
+    """The three ops over the prepared project's manifest (`prepared_dbt_project`)."""
     common = {"manifest": project.manifest_path, "project": project,
               "dagster_dbt_translator": TRANSLATOR}  # fmt: skip
 
-    @dbt_assets(select="resource_type:seed", name="dbt_reference_seeds", **common)
-    def dbt_reference_seeds(
-        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ) -> Iterator:
-        """Reference data: ICCS, correspondence, municipalities/NUTS3, population, code lists."""
-        yield from _build(context, dbt, warehouse, {})
-
     @dbt_assets(
-        select="path:models/staging,resource_type:model "
+        select="resource_type:seed path:models/staging,resource_type:model "
         "path:models/intermediate,resource_type:model",
-        name="dbt_staging_and_intermediate",
+        name="dbt_reference_and_staging",
         **common,
     )
-    def dbt_staging_and_intermediate(
+    def dbt_reference_and_staging(
         context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator:
-        yield from _build(context, dbt, warehouse, {})
+        """Reference data (ICCS, correspondence, municipalities/NUTS3, population, code lists)
+        and the staging and intermediate models over the raw registers, in one dbt call: each
+        call costs about 5 s before dbt starts work (its start and partial parse)."""
+        yield from _build(context, dbt, warehouse)
 
     @dbt_assets(
         select=MONTHLY_MODELS,
@@ -315,11 +322,10 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
     def dbt_annual_marts(
         context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator:
-        yield from _build(context, dbt, warehouse, {})
+        yield from _build(context, dbt, warehouse)
 
     return DbtAssets(
-        dbt_reference_seeds,
-        dbt_staging_and_intermediate,
+        dbt_reference_and_staging,
         dbt_monthly_marts,
         dbt_annual_marts,
         dbt_resource(project),

@@ -1,12 +1,20 @@
 {#-
   Window of months rebuilt by the monthly incremental marts (Dagster runs them partitioned by
-  month): vars `month_from` and `month_to` ('YYYY-MM', inclusive). Both unset = every month.
+  month): vars `month_from` and `month_to` ('YYYY-MM', inclusive), else the environment variables
+  CRIMESTAT_MONTH_FROM and CRIMESTAT_MONTH_TO. Both unset = every month.
+
+  Dagster passes the environment variables: dbt parses the whole project again when the command
+  line's vars change (about 5 s), but only the files that read an environment variable when its
+  value changes, and every partitioned run has a window of its own.
 -#}
 
 {% macro month_window() -%}
     {%- set bounds = [] -%}
     {%- for name in ('month_from', 'month_to') -%}
         {%- set raw = var(name, none) -%}
+        {%- if raw is none -%}
+            {%- set raw = env_var('CRIMESTAT_' ~ name | upper, '') -%}
+        {%- endif -%}
         {%- if raw is none or (raw | string | trim) in ('', 'none', 'None', 'null') -%}
             {%- do bounds.append(none) -%}
         {%- else -%}
