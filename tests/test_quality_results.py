@@ -121,3 +121,43 @@ def test_data_docs_list_every_run(con: duckdb.DuckDBPyConnection, home: Path) ->
     # the GX project keeps the results and suites for the next builds
     assert (home / "quality" / "gx" / "great_expectations.yml").exists()
     assert (home / "quality" / "gx" / "expectations" / "raw_incidents.json").exists()
+    # browsable offline: every link stays in the site, no script or style from the internet
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    for suite in RAW_SUITES:
+        assert (index.parent / "expectations" / f"{suite}.html").exists()
+        assert f'href="expectations/{suite}.html"' in page
+
+
+def index_rows(index: Path) -> list[tuple[str, str]]:
+    """(status, run) of each validation result the index lists."""
+    rows = index.read_text(encoding="utf-8").split("<tbody>")[1].split("<tr>")[1:]
+    return [(row.split("<td>")[1][:-5], row.split("<td>")[3][:-5]) for row in rows]
+
+
+def test_a_build_reads_no_earlier_result(con: duckdb.DuckDBPyConnection, home: Path) -> None:
+    """The index comes from the ledger of outcomes, not from every stored result again: an
+    earlier result made unreadable in the GX store does not stop or change the next build."""
+    first = index_rows(build_data_docs(home, run_raw_suites(con), run_id="run-1"))
+    for stored in (home / "quality" / "gx" / "uncommitted" / "validations").rglob("*.json"):
+        stored.write_text("{not json")
+    index = build_data_docs(home, run_raw_suites(con), run_id="run-2")
+    assert sorted(index_rows(index)) == sorted(first + [("passed", "run-2")] * len(first))
+
+
+def test_the_ledger_is_made_again_from_the_store(
+    con: duckdb.DuckDBPyConnection, home: Path
+) -> None:
+    """A site made before the ledger existed, or a ledger line torn by a crash: the next build
+    lists every stored run again, each once."""
+    index = build_data_docs(home, run_raw_suites(con), run_id="run-1")
+    batches = len(index_rows(index))
+    ledger = index.parent / "validation_results.jsonl"
+    ledger.unlink()
+    build_data_docs(home, run_raw_suites(con), run_id="run-2")
+    with ledger.open("a") as stream:
+        stream.write('{"suite": "raw_inc')
+    con.execute("update raw.incident_versions set status = 'lost' where event_id = 'E3'")
+    build_data_docs(home, run_raw_suites(con), run_id="run-3")
+    rows = index_rows(index)
+    assert [rows.count(("passed", run)) for run in ("run-1", "run-2")] == [batches, batches]
+    assert len(rows) == 3 * batches and ("FAILED", "run-3") in rows
