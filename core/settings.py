@@ -246,6 +246,12 @@ class Settings:
         return self.home / "dagster"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's working files of this data directory's Dagster runs: the partial-parse state
+        (valid for one data directory only) and the folder of a call that failed."""
+        return self.home / "dbt" / "target"
+
+    @property
     def alert_log_path(self) -> Path:
         """Every alert, one JSON object per line, whatever other notifiers are configured."""
         return self.home / "logs" / "alerts.log"

@@ -199,27 +199,41 @@ def _build(
     The monthly marts' window goes to dbt as environment variables (macro month_window), not
     `--vars`: changed vars make dbt parse the whole project again (about 5 s here), a changed
     environment variable only the files that read it."""
-    variables = warehouse.dbt_environment() | {"DBT_INDIRECT_SELECTION": indirect_selection}
+    target = warehouse.settings.dbt_target_dir
+    variables = warehouse.dbt_environment() | {
+        "DBT_INDIRECT_SELECTION": indirect_selection,
+        "DBT_TARGET_PATH": str(target),  # dagster-dbt puts each call's folder under it
+    }
     variables |= {f"CRIMESTAT_{name.upper()}": month for name, month in (window or {}).items()}
     with environment(variables):
         invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()
-    keep_partial_parse(invocation.target_path, Path(dbt.project_dir) / "target")
+    keep_partial_parse(invocation.target_path, target)
+    remove_invocation_target(invocation.target_path, target)
 
 
-def keep_partial_parse(invocation_target: Path, project_target: Path) -> None:
-    """dagster-dbt gives every dbt call its own target folder, seeded with the project's
-    partial-parse state. That state is only valid for the data directory (profile) it was
-    parsed with, and the manifest's preparation may have seen another data directory: keeping
-    the last call's state lets the next calls on this data directory skip a full parse (about
-    10 s -> 5 s per call)."""
+def keep_partial_parse(invocation_target: Path, target: Path) -> None:
+    """dagster-dbt gives every dbt call its own folder, seeded with the partial-parse state
+    of the target folder above it. That state is only valid for the data directory (profile)
+    it was parsed with: so each data directory keeps its own, and two pipelines running on
+    two data directories (tests side by side) do not make each other parse everything again
+    (about 10 s instead of 5 s a call)."""
     parsed = invocation_target / PARTIAL_PARSE_FILE
     if not parsed.exists():
         return
-    project_target.mkdir(parents=True, exist_ok=True)
-    staged = project_target / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
+    target.mkdir(parents=True, exist_ok=True)
+    staged = target / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
     shutil.copyfile(parsed, staged)
-    os.replace(staged, project_target / PARTIAL_PARSE_FILE)
+    os.replace(staged, target / PARTIAL_PARSE_FILE)
+
+
+def remove_invocation_target(invocation_target: Path, target: Path) -> None:
+    """The folder dagster-dbt made for a call that succeeded (compiled SQL, manifest, logs:
+    about 4 MB, three calls a daily run), once its events are in Dagster's log and its
+    partial-parse state is kept: left behind, they filled the disk by some GB a year. A
+    failed call's folder stays, with dbt's own log, for the diagnosis."""
+    if invocation_target.parent == target and invocation_target.name:
+        shutil.rmtree(invocation_target, ignore_errors=True)
 
 
 class InstalledDbtCliResource(DbtCliResource):

@@ -58,6 +58,10 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(crimestat_home: Path) -
     assert all(o.success for o in outcomes), [o.problems for o in outcomes]
     assert [o.step.partitioned for o in outcomes] == [True, False, True, False]
     assert sum(o.checks_passed for o in outcomes) > 20  # dbt tests ran as asset checks
+    # dbt's folder of each call that succeeded is removed (about 4 MB a call)
+    runs = {o.run_id[:7] for o in outcomes}
+    target = settings.dbt_target_dir
+    assert not [p.name for p in target.iterdir() for run in runs if f"-{run}-" in p.name]
     assert recorded(settings.warehouse_path) == [
         ("2022-01", "LT011", "0502", 3),
         ("2022-02", "LT011", "0502", 3),

@@ -37,6 +37,10 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
 
     assert not outcomes[-1].success
     assert any("unmapped_offence_codes" in p for p in outcomes[-1].problems)
+    # The failed dbt call keeps its folder, with dbt's own log, for the diagnosis.
+    target = settings.dbt_target_dir
+    [kept] = [p for p in target.iterdir() if f"-{outcomes[-1].run_id[:7]}-" in p.name]
+    assert (kept / "dbt.log").exists()
     # The run stopped by the blocking check raised an alert naming it.
     [alert] = alerts(settings.alert_log_path)
     assert alert["alert"]["run_id"] == outcomes[-1].run_id
