@@ -232,7 +232,7 @@ def remove_invocation_target(invocation_target: Path, target: Path) -> None:
     about 4 MB, three calls a daily run), once its events are in Dagster's log and its
     partial-parse state is kept: left behind, they filled the disk by some GB a year. A
     failed call's folder stays, with dbt's own log, for the diagnosis."""
-    if invocation_target.parent == target and invocation_target.name:
+    if invocation_target.parent == target:
         shutil.rmtree(invocation_target, ignore_errors=True)
 
 
