@@ -564,9 +564,14 @@ class _State:
 
     def relations_touching(self, cells: np.ndarray) -> np.ndarray:
         """The relations any of `cells` is in, sorted, once each."""
+        starts = self.pointers[cells]
+        lengths = self.pointers[cells + 1] - starts
+        # positions starts[i] .. starts[i] + lengths[i] - 1 of every cell, in one array
+        positions = np.arange(lengths.sum()) + np.repeat(
+            starts - np.cumsum(lengths) + lengths, lengths
+        )
         marked = np.zeros(self.exact.size, dtype=bool)
-        for a, b in zip(self.pointers[cells], self.pointers[cells + 1], strict=True):
-            marked[self.ids[a:b]] = True
+        marked[self.ids[positions]] = True
         return np.flatnonzero(marked)
 
     @property
@@ -817,7 +822,9 @@ def _cheapest_deviation(
     values = state.values
     hidden = state.hidden
     movable = reach[hidden[reach] | ((values[reach] > 0) & ~state.locked[reach])]
-    needed = np.array([failing.get(int(c), 0.0) for c in movable])
+    needed = np.zeros(movable.size)
+    for cell, amount in failing.items():
+        needed[movable == cell] = amount
     floor = np.where(hidden[movable], state.lower_bounds(movable), 1.0)
     price = np.where(hidden[movable], 0.0, 1.0 + np.log(np.maximum(values[movable], 1)))
     cost = np.repeat(price, 2)
