@@ -1,5 +1,6 @@
 """Quality gates in real Dagster runs: a failing blocking check stops publication (and says which
-check failed) and raises an alert; a failing warning does not."""
+check failed) and raises an alert. That a failing warning does not is tested on the shared
+Dagster build of test_dbt_dagster."""
 
 from __future__ import annotations
 
@@ -7,14 +8,10 @@ import json
 from pathlib import Path
 
 import dagster as dg
-from landing_files import CONVICTION, INCIDENT, land_three_months, personal_code, write_convictions
+from landing_files import INCIDENT, land_three_months
 from landing_files import write_incidents as write_incident_file
 
 from core.settings import load_settings
-
-# The fixtures hold no final convictions of cross-border crimes, so no SDMX delivery can be
-# made from them; the exports are tested in test_sdmx_releases.py.
-EVERYTHING_BUT_EXPORTS = 'not key:"exports/*"'
 
 
 def land_registers(landing: Path, **incident_changes: str) -> None:
@@ -89,30 +86,3 @@ def evaluate_failure_sensor(run_id: str) -> None:
         resources=definitions.resources,  # as the daemon gives them to the sensor
     ) as context:
         alert_on_failed_run(context.for_run_failure())
-
-
-def test_failing_warning_does_not_stop_publication(crimestat_home: Path) -> None:
-    from orchestration.definitions import defs
-    from orchestration.runs import materialize_selection
-
-    landing = crimestat_home / "landing"
-    land_registers(landing)
-    child = personal_code("F", "2008-06-01")  # 13 at judgment: below criminal responsibility
-    write_convictions(landing, "2022-03-03", [CONVICTION | {
-        "conviction_id": "C-child", "written_at": "2022-03-03T12:00:00",
-        "person_code": child, "birth_date": "2008-06-01", "sex": "F",
-        "judgment_at": "2022-03-01", "final_at": "2022-03-02", "status": "final",
-    }])  # fmt: skip
-    settings = load_settings()
-
-    outcomes = materialize_selection(defs(), settings, EVERYTHING_BUT_EXPORTS, None)
-
-    assert all(o.success for o in outcomes), [o.problems for o in outcomes]
-    warnings = [w for o in outcomes for w in o.warnings]
-    assert any("age_at_judgment" in w and "(warning)" in w for w in warnings), warnings
-    published = {k.to_user_string() for o in outcomes for k in o.step.keys}
-    assert "serving/snapshot" in published
-    assert (settings.serving_dir / "current.json").exists()
-    # The same gated asset publishes the public face's snapshot.
-    assert (settings.serving_dir / "public" / "current.json").exists()
-    assert alerts(settings.alert_log_path) == []  # warnings alert nobody
