@@ -48,6 +48,8 @@ SHARED_RAW_TABLES = ("quarantine", "file_loads")
 # folder's YAML, including tests of models another op builds.
 MONTHLY_MODELS = "config.materialized:incremental"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# Folders of failed dbt calls kept for the diagnosis (dbt's log, compiled SQL), newest first.
+FAILED_CALLS_KEPT = 20
 
 
 @contextlib.contextmanager
@@ -205,6 +207,7 @@ def _build(
         "DBT_TARGET_PATH": str(target),  # dagster-dbt puts each call's folder under it
     }
     variables |= {f"CRIMESTAT_{name.upper()}": month for name, month in (window or {}).items()}
+    prune_failed_invocations(target)
     with environment(variables):
         invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()
@@ -234,6 +237,20 @@ def remove_invocation_target(invocation_target: Path, target: Path) -> None:
     failed call's folder stays, with dbt's own log, for the diagnosis."""
     if invocation_target.parent == target:
         shutil.rmtree(invocation_target, ignore_errors=True)
+
+
+def prune_failed_invocations(target: Path, keep: int = FAILED_CALLS_KEPT) -> None:
+    """Only the newest `keep` folders of failed calls stay (about 4 MB each): a run failing
+    every night for weeks would otherwise fill the data directory's disk with them. Every
+    folder under the target is a call's (the partial-parse state is a file): a call that
+    succeeded has removed its own, a call still running is the newest."""
+    if not target.is_dir():
+        return
+    folders = sorted(
+        (p for p in target.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class InstalledDbtCliResource(DbtCliResource):

@@ -5,6 +5,8 @@ Dagster build of test_dbt_dagster."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +14,7 @@ from landing_files import INCIDENT, land_three_months
 from landing_files import write_incidents as write_incident_file
 
 from core.settings import load_settings
+from orchestration.dbt_assets import FAILED_CALLS_KEPT, PARTIAL_PARSE_FILE
 
 
 def land_registers(landing: Path, **incident_changes: str) -> None:
@@ -29,15 +32,20 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
 
     land_registers(crimestat_home / "landing", offence_code="BK999")  # well formed, unmapped
     settings = load_settings()
+    earlier_failures = plant_failed_calls(settings.dbt_target_dir, FAILED_CALLS_KEPT + 5)
 
     outcomes = materialize_selection(defs(), settings, None, None)
 
     assert not outcomes[-1].success
     assert any("unmapped_offence_codes" in p for p in outcomes[-1].problems)
-    # The failed dbt call keeps its folder, with dbt's own log, for the diagnosis.
+    # The failed dbt call keeps its folder, with dbt's own log, for the diagnosis ...
     target = settings.dbt_target_dir
     [kept] = [p for p in target.iterdir() if f"-{outcomes[-1].run_id[:7]}-" in p.name]
     assert (kept / "dbt.log").exists()
+    # ... beside the newest earlier failures only: the calls before it pruned the oldest.
+    folders = {p for p in target.iterdir() if p.is_dir()}
+    assert folders == {kept, *earlier_failures[-FAILED_CALLS_KEPT:]}
+    assert (target / PARTIAL_PARSE_FILE).is_file()
     # The run stopped by the blocking check raised an alert naming it.
     [alert] = alerts(settings.alert_log_path)
     assert alert["alert"]["run_id"] == outcomes[-1].run_id
@@ -59,6 +67,19 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
     assert "on marts/unmapped_offence_codes failed" in message
     assert not (settings.serving_dir / "current.json").exists()
     assert not (settings.serving_dir / "public" / "current.json").exists()
+
+
+def plant_failed_calls(target: Path, count: int) -> list[Path]:
+    """Folders as failed dbt calls of earlier runs leave them, oldest first (a day apart)."""
+    folders = []
+    for day in range(count):
+        folder = target / f"dbt_annual_marts-{day:07x}-0123456789"
+        folder.mkdir(parents=True)
+        (folder / "dbt.log").write_text("failed\n")
+        moment = time.time() - (count - day) * 86_400
+        os.utime(folder, (moment, moment))
+        folders.append(folder)
+    return folders
 
 
 def alerts(log: Path) -> list[dict]:
