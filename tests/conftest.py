@@ -13,6 +13,12 @@ TEST_PSEUDONYMISATION_KEY = "test-secret-key-0123456789"
 def crimestat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
+    use_home(monkeypatch, home)
+    return home
+
+
+def use_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """The settings of a test's data directory: its home, the test key, no demo mode."""
     monkeypatch.setenv("CRIMESTAT_HOME", str(home))
     monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", TEST_PSEUDONYMISATION_KEY)
     monkeypatch.delenv("CRIMESTAT_DEMO", raising=False)
@@ -20,7 +26,6 @@ def crimestat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Test landings are a few rows a month: starting worker processes would cost more than it
     # saves. test_ingestion_runs loads with workers on purpose.
     monkeypatch.setenv("CRIMESTAT_INGESTION_WORKERS", "1")
-    return home
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import TEST_PSEUDONYMISATION_KEY
+from conftest import use_home
 from landing_files import (
     CONVICTION,
     INCIDENT,
@@ -83,11 +83,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         "judgment_at": "2022-03-01", "final_at": "2022-03-02", "status": "final",
     }])  # fmt: skip
     with pytest.MonkeyPatch.context() as environment:
-        environment.setenv("CRIMESTAT_HOME", str(home))
-        environment.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", TEST_PSEUDONYMISATION_KEY)
-        environment.setenv("CRIMESTAT_INGESTION_WORKERS", "1")
-        environment.delenv("CRIMESTAT_DEMO", raising=False)
-        environment.delenv("DAGSTER_HOME", raising=False)
+        use_home(environment, home)
         settings = load_settings()
         defs = build_definitions(settings)
         outcomes = materialize_selection(defs, settings, EVERYTHING_BUT_EXPORTS, None)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import TEST_PSEUDONYMISATION_KEY
 
 from core import contracts as c
 from core.settings import load_settings
@@ -168,15 +167,8 @@ def _quarantined_ids(warehouse: Path) -> tuple[set[str], list[str], set[str]]:
 
 
 def test_no_planted_personal_value_anywhere_under_the_home(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    crimestat_home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("CRIMESTAT_HOME", str(home))
-    monkeypatch.setenv("CRIMESTAT_PSEUDONYMISATION_KEY", TEST_PSEUDONYMISATION_KEY)
-    monkeypatch.setenv("CRIMESTAT_INGESTION_WORKERS", "1")
-    monkeypatch.delenv("CRIMESTAT_DEMO", raising=False)
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     from orchestration.definitions import defs
     from orchestration.runs import materialize_selection
     from synthetic import generate_registers
