@@ -9,6 +9,7 @@ marts (partitioned by month; the month range of a run is passed as CRIMESTAT_MON
 import contextlib
 import importlib.metadata
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -50,6 +51,8 @@ MONTHLY_MODELS = "config.materialized:incremental"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # Folders of failed dbt calls kept for the diagnosis (dbt's log, compiled SQL), newest first.
 FAILED_CALLS_KEPT = 20
+# dagster-dbt's folder of one call: <op>-<run id's first 7>-<7 of a uuid4>; the ops are dbt_*.
+INVOCATION_FOLDER = re.compile(r"dbt_[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}")
 
 
 @contextlib.contextmanager
@@ -241,13 +244,15 @@ def remove_invocation_target(invocation_target: Path, target: Path) -> None:
 
 def prune_failed_invocations(target: Path, keep: int = FAILED_CALLS_KEPT) -> None:
     """Only the newest `keep` folders of failed calls stay (about 4 MB each): a run failing
-    every night for weeks would otherwise fill the data directory's disk with them. Every
-    folder under the target is a call's (the partial-parse state is a file): a call that
+    every night for weeks would otherwise fill the data directory's disk with them. Only
+    folders named as dagster-dbt names a call of this project's ops are touched; a call that
     succeeded has removed its own, a call still running is the newest."""
     if not target.is_dir():
         return
     folders = sorted(
-        (p for p in target.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
+        (p for p in target.iterdir() if p.is_dir() and INVOCATION_FOLDER.fullmatch(p.name)),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
     )
     for folder in folders[keep:]:
         shutil.rmtree(folder, ignore_errors=True)

@@ -14,7 +14,7 @@ from landing_files import INCIDENT, land_three_months
 from landing_files import write_incidents as write_incident_file
 
 from core.settings import load_settings
-from orchestration.dbt_assets import FAILED_CALLS_KEPT, PARTIAL_PARSE_FILE
+from orchestration.dbt_assets import FAILED_CALLS_KEPT, INVOCATION_FOLDER, PARTIAL_PARSE_FILE
 
 
 def land_registers(landing: Path, **incident_changes: str) -> None:
@@ -33,6 +33,7 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
     land_registers(crimestat_home / "landing", offence_code="BK999")  # well formed, unmapped
     settings = load_settings()
     earlier_failures = plant_failed_calls(settings.dbt_target_dir, FAILED_CALLS_KEPT + 5)
+    (settings.dbt_target_dir / "notes").mkdir()  # not a dbt call's: never pruned
 
     outcomes = materialize_selection(defs(), settings, None, None)
 
@@ -42,9 +43,10 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
     target = settings.dbt_target_dir
     [kept] = [p for p in target.iterdir() if f"-{outcomes[-1].run_id[:7]}-" in p.name]
     assert (kept / "dbt.log").exists()
+    assert INVOCATION_FOLDER.fullmatch(kept.name)  # a name the pruning below recognises
     # ... beside the newest earlier failures only: the calls before it pruned the oldest.
     folders = {p for p in target.iterdir() if p.is_dir()}
-    assert folders == {kept, *earlier_failures[-FAILED_CALLS_KEPT:]}
+    assert folders == {kept, target / "notes", *earlier_failures[-FAILED_CALLS_KEPT:]}
     assert (target / PARTIAL_PARSE_FILE).is_file()
     # The run stopped by the blocking check raised an alert naming it.
     [alert] = alerts(settings.alert_log_path)
@@ -73,7 +75,7 @@ def plant_failed_calls(target: Path, count: int) -> list[Path]:
     """Folders as failed dbt calls of earlier runs leave them, oldest first (a day apart)."""
     folders = []
     for day in range(count):
-        folder = target / f"dbt_annual_marts-{day:07x}-0123456789"
+        folder = target / f"dbt_annual_marts-{day:07x}-0123abc"
         folder.mkdir(parents=True)
         (folder / "dbt.log").write_text("failed\n")
         moment = time.time() - (count - day) * 86_400
