@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -51,17 +52,19 @@ MONTHLY_MODELS = "config.materialized:incremental"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # Folders of failed dbt calls kept for the diagnosis (dbt's log, compiled SQL), newest first.
 FAILED_CALLS_KEPT = 20
-# dagster-dbt's folder of one call: <op>-<run id's first 7>-<7 of a uuid4>; the ops are dbt_*.
-INVOCATION_FOLDER = re.compile(r"dbt_[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}")
+PRUNE_AFTER_SECONDS = 3600
+DBT_OPS = ("dbt_reference_and_staging", "dbt_monthly_marts", "dbt_annual_marts")
+# dagster-dbt's folder of one call of an op: <op>-<run id's first 7>-<7 of a uuid4>.
+INVOCATION_FOLDER = re.compile(rf"({'|'.join(DBT_OPS)})-[0-9a-f]{{7}}-[0-9a-f]{{7}}")
 
 
 @contextlib.contextmanager
 def environment(variables: Mapping[str, str]) -> Iterator[None]:
     """`variables` in this process's environment for the block, restored after it.
 
-    dagster-dbt gives dbt the process's environment and takes no other: its dbt calls (and
-    the adapter it opens in this process to read the profile) see these variables only
-    while the block lasts, and nothing stays behind for the process's other work."""
+    dagster-dbt gives dbt the process's environment and takes no other: its dbt calls see
+    these variables only while the block lasts, and nothing stays behind for the process's
+    other work."""
     saved = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     try:
@@ -245,17 +248,23 @@ def remove_invocation_target(invocation_target: Path, target: Path) -> None:
 def prune_failed_invocations(target: Path, keep: int = FAILED_CALLS_KEPT) -> None:
     """Only the newest `keep` folders of failed calls stay (about 4 MB each): a run failing
     every night for weeks would otherwise fill the data directory's disk with them. Only
-    folders named as dagster-dbt names a call of this project's ops are touched; a call that
-    succeeded has removed its own, a call still running is the newest."""
+    folders named as dagster-dbt names a call of this project's ops are touched (a call that
+    succeeded has removed its own), and none changed in the last PRUNE_AFTER_SECONDS: a run
+    the daemon started beside a command-line run on the same data directory may still be
+    writing one. Clean-up never fails a run: a folder that another process removes first is
+    simply gone."""
     if not target.is_dir():
         return
-    folders = sorted(
-        (p for p in target.iterdir() if p.is_dir() and INVOCATION_FOLDER.fullmatch(p.name)),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for folder in folders[keep:]:
-        shutil.rmtree(folder, ignore_errors=True)
+    folders: list[tuple[float, Path]] = []
+    for path in target.iterdir():
+        if INVOCATION_FOLDER.fullmatch(path.name):
+            with contextlib.suppress(OSError):
+                folders.append((path.stat().st_mtime, path))
+    folders.sort(reverse=True)
+    settled = time.time() - PRUNE_AFTER_SECONDS
+    for changed_at, folder in folders[keep:]:
+        if changed_at < settled:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class InstalledDbtCliResource(DbtCliResource):
@@ -315,7 +324,7 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
     @dbt_assets(
         select="resource_type:seed path:models/staging,resource_type:model "
         "path:models/intermediate,resource_type:model",
-        name="dbt_reference_and_staging",
+        name=DBT_OPS[0],
         **common,
     )
     def dbt_reference_and_staging(
@@ -330,7 +339,7 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
         select=MONTHLY_MODELS,
         partitions_def=monthly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        name="dbt_monthly_marts",
+        name=DBT_OPS[1],
         **common,
     )
     def dbt_monthly_marts(
@@ -365,7 +374,7 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
         # dbt's indirect selection would otherwise also pull in relationships tests of the
         # monthly marts (their other parent, a seed, is upstream), before those marts exist.
         exclude=f"{MONTHLY_MODELS} {MONTHLY_MODELS}+1,resource_type:test",
-        name="dbt_annual_marts",
+        name=DBT_OPS[2],
         **common,
     )
     def dbt_annual_marts(

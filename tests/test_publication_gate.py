@@ -71,17 +71,31 @@ def test_failing_blocking_check_stops_publication(crimestat_home: Path) -> None:
     assert not (settings.serving_dir / "public" / "current.json").exists()
 
 
-def plant_failed_calls(target: Path, count: int) -> list[Path]:
-    """Folders as failed dbt calls of earlier runs leave them, oldest first (a day apart)."""
+def plant_failed_calls(target: Path, count: int, *, days_apart: int = 1) -> list[Path]:
+    """Folders as failed dbt calls of earlier runs leave them, oldest first."""
     folders = []
     for day in range(count):
         folder = target / f"dbt_annual_marts-{day:07x}-0123abc"
         folder.mkdir(parents=True)
         (folder / "dbt.log").write_text("failed\n")
-        moment = time.time() - (count - day) * 86_400
+        moment = time.time() - (count - day) * 86_400 * days_apart
         os.utime(folder, (moment, moment))
         folders.append(folder)
     return folders
+
+
+def test_folders_of_calls_that_may_still_run_are_not_pruned(tmp_path: Path) -> None:
+    """A folder changed within the last hour may be another run's call on the same data
+    directory: kept, however many there are; older ones beyond the newest kept go."""
+    from orchestration.dbt_assets import prune_failed_invocations
+
+    recent = plant_failed_calls(tmp_path, FAILED_CALLS_KEPT + 3, days_apart=0)
+    prune_failed_invocations(tmp_path)
+    assert sorted(tmp_path.iterdir()) == recent
+    for folder in recent[:3]:
+        os.utime(folder, (time.time() - 7200, time.time() - 7200))
+    prune_failed_invocations(tmp_path)
+    assert sorted(tmp_path.iterdir()) == recent[3:]
 
 
 def alerts(log: Path) -> list[dict]:
