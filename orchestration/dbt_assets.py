@@ -8,6 +8,7 @@ marts (partitioned by month; the month range of a run is passed as CRIMESTAT_MON
 
 import contextlib
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -35,6 +36,13 @@ from core.dbt_environment import dbt_environment, dbt_executable
 from core.settings import Settings
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.partitions import MONTH_FORMAT
+from orchestration.reference_seeds import (
+    forget_seed_fingerprint,
+    record_seed_fingerprint,
+    seed_fingerprint,
+    seed_nodes,
+    seeds_loaded,
+)
 from orchestration.resources import WarehouseResource
 
 SOURCE_TABLE_REGISTER = {
@@ -199,6 +207,7 @@ def _build(
     warehouse: WarehouseResource,
     window: Mapping[str, str] | None = None,
     indirect_selection: str = "buildable",
+    arguments: Sequence[str] = (),
 ) -> Iterator:
     """`dbt build` of the op's selection in the settings' environment. Tests that also
     reference models of a later op (relationships to a mart) wait for that op: `buildable`
@@ -215,7 +224,7 @@ def _build(
     variables |= {f"CRIMESTAT_{name.upper()}": month for name, month in (window or {}).items()}
     prune_failed_invocations(target)
     with environment(variables):
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build", *arguments], context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path, target)
     remove_invocation_target(invocation.target_path, target)
@@ -332,8 +341,24 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
     ) -> Iterator:
         """Reference data (ICCS, correspondence, municipalities/NUTS3, population, code lists)
         and the staging and intermediate models over the raw registers, in one dbt call: each
-        call costs about 5 s before dbt starts work (its start and partial parse)."""
-        yield from _build(context, dbt, warehouse)
+        call costs about 5 s before dbt starts work (its start and partial parse). The seeds
+        are loaded only when they changed (orchestration.reference_seeds)."""
+        manifest = json.loads(project.manifest_path.read_text(encoding="utf-8"))
+        fingerprint = seed_fingerprint(manifest)
+        seeds = {TRANSLATOR.get_asset_key(node) for node in seed_nodes(manifest)}
+        loading = bool(seeds & context.selected_asset_keys)
+        arguments: list[str] = []
+        if loading:
+            with warehouse.connect() as con:
+                if seeds_loaded(con, manifest, fingerprint):
+                    loading, arguments = False, ["--exclude", "resource_type:seed"]
+                    context.log.info("reference seeds unchanged since loaded: not loaded again")
+                else:
+                    forget_seed_fingerprint(con)
+        yield from _build(context, dbt, warehouse, arguments=arguments)
+        if loading:
+            with warehouse.connect() as con:
+                record_seed_fingerprint(con, fingerprint)
 
     @dbt_assets(
         select=MONTHLY_MODELS,

@@ -27,10 +27,12 @@ from landing_files import (
 )
 
 from core.settings import Settings, load_settings
+from orchestration.reference_seeds import seed_fingerprint
 
 # The fixture holds no final convictions of cross-border crimes, so no SDMX delivery can be
 # made from it; the exports are tested in test_sdmx_releases.py.
 EVERYTHING_BUT_EXPORTS = 'not key:"exports/*"'
+COUNTRIES = dg.AssetKey(["reference", "countries"])
 
 
 def theft(event_id: str, day: str, **changes: str) -> dict[str, str]:
@@ -140,8 +142,11 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(pipeline: Pipeline) -> 
     ])  # fmt: skip
     assert all(o.success for o in materialize_selection(
         defs, settings, "group:ingestion", "2022-03"))  # fmt: skip
-    assert all(o.success for o in materialize_selection(
-        defs, settings, "group:staging or group:intermediate", None))  # fmt: skip
+    [staging] = materialize_selection(
+        defs, settings, "group:reference or group:staging or group:intermediate", None)  # fmt: skip
+    assert staging.success
+    # The reference seeds did not change since the first run loaded them: not loaded again.
+    assert last_run_of(settings, COUNTRIES) == outcomes[1].run_id != staging.run_id
     assert all(o.success for o in materialize_selection(
         defs, settings, "key:marts/recorded_offences", "2022-02"))  # fmt: skip
     assert recorded(settings.warehouse_path) == [
@@ -154,6 +159,10 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(pipeline: Pipeline) -> 
     # The daily run of March (the schedule's month_refresh) rebuilds the monthly marts from the
     # earliest month that March's versions touch: January is brought up to date too, and
     # Dagster records it as materialized by that run.
+    # A seed's table gone from the warehouse (a restored older copy, a hand edit): the seeds
+    # are loaded again by the next run that builds them.
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("drop table reference.countries")
     instance = dagster_instance(settings)
     result = defs.resolve_job_def("month_refresh").execute_in_process(
         instance=instance, partition_key="2022-03", raise_on_error=False
@@ -173,3 +182,34 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(pipeline: Pipeline) -> 
         limit=1,
     ).records[0]
     assert january.run_id == result.run_id
+    assert last_run_of(settings, COUNTRIES) == result.run_id
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute("select count(*) from reference.countries").fetchone()[0] > 200
+        [(kept,)] = con.execute("select fingerprint from reference.seed_fingerprint").fetchall()
+    manifest = settings.dbt_project_dir / "target" / "manifest.json"  # dagster-dbt's
+    assert kept == seed_fingerprint(json.loads(manifest.read_text()))
+
+
+def last_run_of(settings: Settings, key: dg.AssetKey) -> str:
+    from orchestration.runs import dagster_instance
+
+    return dagster_instance(settings).get_latest_materialization_event(key).run_id
+
+
+def seeds_of(**changes: object) -> dict:
+    seed = {"unique_id": "seed.crimestat.countries", "resource_type": "seed",
+            "checksum": {"name": "sha256", "checksum": "ab"}, "schema": "reference",
+            "alias": "countries", "config": {"column_types": {"code": "varchar"}}}  # fmt: skip
+    model = {"unique_id": "model.crimestat.m", "resource_type": "model", "checksum": "cd"}
+    return {"nodes": {"seed.crimestat.countries": seed | changes, "model.crimestat.m": model}}
+
+
+def test_the_seed_fingerprint_follows_what_the_seed_tables_hold() -> None:
+    """Its file, its configuration (column types) and its descriptions; not the models."""
+    same = seed_fingerprint(seeds_of())
+    assert seed_fingerprint(seeds_of(checksum={"name": "sha256", "checksum": "ac"})) != same
+    assert seed_fingerprint(seeds_of(config={"column_types": {"code": "integer"}})) != same
+    assert seed_fingerprint(seeds_of(description="countries of the world")) != same
+    model_changed = seeds_of()
+    model_changed["nodes"]["model.crimestat.m"]["checksum"] = "ce"
+    assert seed_fingerprint(model_changed) == same
