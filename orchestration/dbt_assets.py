@@ -344,7 +344,7 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
         call costs about 5 s before dbt starts work (its start and partial parse). The seeds
         are loaded only when they changed (orchestration.reference_seeds)."""
         manifest = json.loads(project.manifest_path.read_text(encoding="utf-8"))
-        fingerprint = seed_fingerprint(manifest)
+        fingerprint = seed_fingerprint(manifest, project.project_dir)
         seeds = {TRANSLATOR.get_asset_key(node) for node in seed_nodes(manifest)}
         loading = bool(seeds & context.selected_asset_keys)
         arguments: list[str] = []

@@ -1,11 +1,12 @@
 """The reference seeds are loaded only when they changed (issue 17): they rarely do, and every
 run that loads them again pays their load, their 34 tests and as many check events.
 
-What the seeds are is fingerprinted from the prepared dbt manifest: each seed's file checksum,
-its configuration (column types, schema, quoting), its descriptions, and the versions of dbt
-and its DuckDB adapter that load it. The fingerprint of the seeds the warehouse holds is kept
-in the warehouse itself (`reference.seed_fingerprint`), so it travels with the data it
-describes: a warehouse restored from a backup or built by hand has its own, or none.
+What the seeds are is fingerprinted from the prepared dbt manifest and the seed files: each
+seed's file content, its configuration (column types, schema, quoting), its descriptions, and
+the versions of dbt and its DuckDB adapter that load it. The fingerprint of the seeds the
+warehouse holds is kept in the warehouse itself (`reference.seed_fingerprint`), so it travels
+with the data it describes: a warehouse restored from a backup or built by hand has its own,
+or none.
 
 Before a build that loads the seeds, the kept fingerprint is forgotten, and it is recorded
 again only after the dbt call succeeded: a call that fails half-way, or seeds that change back,
@@ -18,9 +19,12 @@ import hashlib
 import importlib.metadata
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from core.files import sha256_of
 
 FINGERPRINT_TABLE = "reference.seed_fingerprint"
 SEEDS_SCHEMA = "reference"
@@ -37,9 +41,15 @@ def seed_nodes(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     )
 
 
-def seed_fingerprint(manifest: Mapping[str, Any]) -> str:
-    """SHA-256 of everything that decides what the seeds' tables hold."""
-    described = [{name: node.get(name) for name in SEED_FIELDS} for node in seed_nodes(manifest)]
+def seed_fingerprint(manifest: Mapping[str, Any], project_dir: Path) -> str:
+    """SHA-256 of everything that decides what the seeds' tables hold. Each file's content is
+    read from the project as it is now, not taken from the manifest's checksum: a seed edited
+    after the manifest was prepared (a long-lived process) still counts as changed."""
+    described = [
+        {name: node.get(name) for name in SEED_FIELDS}
+        | {"content": sha256_of(project_dir / node["original_file_path"])}
+        for node in seed_nodes(manifest)
+    ]
     versions = {name: importlib.metadata.version(name) for name in ("dbt-core", "dbt-duckdb")}
     text = json.dumps([versions, described], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

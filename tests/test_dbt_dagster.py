@@ -187,7 +187,7 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(pipeline: Pipeline) -> 
         assert con.execute("select count(*) from reference.countries").fetchone()[0] > 200
         [(kept,)] = con.execute("select fingerprint from reference.seed_fingerprint").fetchall()
     manifest = settings.dbt_project_dir / "target" / "manifest.json"  # dagster-dbt's
-    assert kept == seed_fingerprint(json.loads(manifest.read_text()))
+    assert kept == seed_fingerprint(json.loads(manifest.read_text()), settings.dbt_project_dir)
 
 
 def last_run_of(settings: Settings, key: dg.AssetKey) -> str:
@@ -199,17 +199,27 @@ def last_run_of(settings: Settings, key: dg.AssetKey) -> str:
 def seeds_of(**changes: object) -> dict:
     seed = {"unique_id": "seed.crimestat.countries", "resource_type": "seed",
             "checksum": {"name": "sha256", "checksum": "ab"}, "schema": "reference",
-            "alias": "countries", "config": {"column_types": {"code": "varchar"}}}  # fmt: skip
+            "alias": "countries", "config": {"column_types": {"code": "varchar"}},
+            "original_file_path": "seeds/countries.csv"}  # fmt: skip
     model = {"unique_id": "model.crimestat.m", "resource_type": "model", "checksum": "cd"}
     return {"nodes": {"seed.crimestat.countries": seed | changes, "model.crimestat.m": model}}
 
 
-def test_the_seed_fingerprint_follows_what_the_seed_tables_hold() -> None:
-    """Its file, its configuration (column types) and its descriptions; not the models."""
-    same = seed_fingerprint(seeds_of())
-    assert seed_fingerprint(seeds_of(checksum={"name": "sha256", "checksum": "ac"})) != same
-    assert seed_fingerprint(seeds_of(config={"column_types": {"code": "integer"}})) != same
-    assert seed_fingerprint(seeds_of(description="countries of the world")) != same
+def test_the_seed_fingerprint_follows_what_the_seed_tables_hold(tmp_path: Path) -> None:
+    """Its file as it is now, its configuration (column types) and its descriptions; not the
+    models."""
+    csv = tmp_path / "seeds" / "countries.csv"
+    csv.parent.mkdir()
+    csv.write_text("code\nLT\n")
+    same = seed_fingerprint(seeds_of(), tmp_path)
+    for changed in (
+        seeds_of(checksum={"name": "sha256", "checksum": "ac"}),
+        seeds_of(config={"column_types": {"code": "integer"}}),
+        seeds_of(description="countries of the world"),
+    ):
+        assert seed_fingerprint(changed, tmp_path) != same
     model_changed = seeds_of()
     model_changed["nodes"]["model.crimestat.m"]["checksum"] = "ce"
-    assert seed_fingerprint(model_changed) == same
+    assert seed_fingerprint(model_changed, tmp_path) == same
+    csv.write_text("code\nLV\n")  # edited after the manifest was prepared
+    assert seed_fingerprint(seeds_of(), tmp_path) != same
