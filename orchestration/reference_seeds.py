@@ -42,17 +42,29 @@ def seed_nodes(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def seed_fingerprint(manifest: Mapping[str, Any], project_dir: Path) -> str:
-    """SHA-256 of everything that decides what the seeds' tables hold. Each file's content is
-    read from the project as it is now, not taken from the manifest's checksum: a seed edited
-    after the manifest was prepared (a long-lived process) still counts as changed."""
+    """SHA-256 of everything that decides what the seeds' tables hold. The files are read
+    from the project as it is now (each seed, its properties file and dbt_project.yml, which
+    holds the column types), not taken from the manifest: seeds or their configuration edited
+    after a long-lived process prepared its manifest still count as changed."""
     described = [
         {name: node.get(name) for name in SEED_FIELDS}
-        | {"content": sha256_of(project_dir / node["original_file_path"])}
+        | {
+            "content": sha256_of(project_dir / node["original_file_path"]),
+            "properties": _file_digest(project_dir, node.get("patch_path")),
+        }
         for node in seed_nodes(manifest)
     ]
     versions = {name: importlib.metadata.version(name) for name in ("dbt-core", "dbt-duckdb")}
-    text = json.dumps([versions, described], sort_keys=True, default=str)
+    project = sha256_of(project_dir / "dbt_project.yml")
+    text = json.dumps([versions, project, described], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _file_digest(project_dir: Path, patch_path: str | None) -> str | None:
+    """The SHA-256 of a properties file named as dbt names it (`<project>://<path>`)."""
+    if not patch_path:
+        return None
+    return sha256_of(project_dir / patch_path.split("://", 1)[-1])
 
 
 def seeds_loaded(

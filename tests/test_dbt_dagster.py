@@ -200,17 +200,22 @@ def seeds_of(**changes: object) -> dict:
     seed = {"unique_id": "seed.crimestat.countries", "resource_type": "seed",
             "checksum": {"name": "sha256", "checksum": "ab"}, "schema": "reference",
             "alias": "countries", "config": {"column_types": {"code": "varchar"}},
-            "original_file_path": "seeds/countries.csv"}  # fmt: skip
+            "original_file_path": "seeds/countries.csv",
+            "patch_path": "crimestat://seeds/_seeds.yml"}  # fmt: skip
     model = {"unique_id": "model.crimestat.m", "resource_type": "model", "checksum": "cd"}
     return {"nodes": {"seed.crimestat.countries": seed | changes, "model.crimestat.m": model}}
 
 
 def test_the_seed_fingerprint_follows_what_the_seed_tables_hold(tmp_path: Path) -> None:
-    """Its file as it is now, its configuration (column types) and its descriptions; not the
+    """Its file and configuration as they are now (column types), its descriptions; not the
     models."""
     csv = tmp_path / "seeds" / "countries.csv"
     csv.parent.mkdir()
     csv.write_text("code\nLT\n")
+    project = tmp_path / "dbt_project.yml"
+    project.write_text("seeds:\n  +column_types: {code: varchar}\n")
+    properties = tmp_path / "seeds" / "_seeds.yml"
+    properties.write_text("seeds:\n  - name: countries\n")
     same = seed_fingerprint(seeds_of(), tmp_path)
     for changed in (
         seeds_of(checksum={"name": "sha256", "checksum": "ac"}),
@@ -221,5 +226,12 @@ def test_the_seed_fingerprint_follows_what_the_seed_tables_hold(tmp_path: Path) 
     model_changed = seeds_of()
     model_changed["nodes"]["model.crimestat.m"]["checksum"] = "ce"
     assert seed_fingerprint(model_changed, tmp_path) == same
-    csv.write_text("code\nLV\n")  # edited after the manifest was prepared
-    assert seed_fingerprint(seeds_of(), tmp_path) != same
+    # edited after the manifest was prepared: the seed, then the project's seed configuration
+    csv.write_text("code\nLV\n")
+    edited = seed_fingerprint(seeds_of(), tmp_path)
+    assert edited != same
+    project.write_text("seeds:\n  +column_types: {code: integer}\n")
+    reconfigured = seed_fingerprint(seeds_of(), tmp_path)
+    assert reconfigured != edited
+    properties.write_text("seeds:\n  - name: countries\n    config: {delimiter: ';'}\n")
+    assert seed_fingerprint(seeds_of(), tmp_path) != reconfigured
