@@ -86,6 +86,17 @@ def wait_for_lock(attempt: Callable[[], T], wait_seconds: float) -> T:
             delay = min(delay * 2, 2.0)
 
 
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """Whether the database `con` opened (not one attached to it) has this table or view."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """All or nothing: a failure (or a kill) before the commit leaves the previous state."""

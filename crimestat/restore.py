@@ -25,7 +25,7 @@ import duckdb
 
 from core.files import fsync
 from core.settings import Settings
-from core.warehouse import warehouse_connection
+from core.warehouse import relation_exists, warehouse_connection
 from crimestat.backup import table_row_counts
 from crimestat.backup_manifest import (
     HOME_ENTRIES,
@@ -185,12 +185,7 @@ def _warehouse_problems(source: Path, manifest: Manifest) -> tuple[list[str], in
 
 
 def _release_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
-        list(RELEASE_FILES),
-    ).fetchone()[0]
-    if not exists:
+    if not relation_exists(con, *RELEASE_FILES):
         return []
     return con.execute(
         "select release_id, relative_path, sha256 from releases.release_files order by all"

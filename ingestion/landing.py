@@ -17,6 +17,7 @@ import duckdb
 
 from core.contracts import MONTH_PATTERN, REGISTERS
 from core.files import sha256_of
+from core.warehouse import relation_exists
 from ingestion.registers import REGISTER_MODULES
 
 
@@ -69,7 +70,7 @@ def unloaded_files(
     """The month's files whose name and SHA-256 the warehouse has not recorded as loaded
     (every file when there is no warehouse yet: `con` None)."""
     loaded: set[tuple[str, str]] = set()
-    if con is not None and _has_file_loads(con):
+    if con is not None and relation_exists(con, "raw", "file_loads"):
         loaded = set(
             con.execute(
                 "select _file, sha256 from raw.file_loads where register = ? and _partition = ?",
@@ -78,15 +79,6 @@ def unloaded_files(
         )
     files = [LandingFile(landing_label(p, landing_dir), sha256_of(p)) for p in landing.files]
     return [f for f in files if (f.label, f.sha256) not in loaded]
-
-
-def _has_file_loads(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'file_loads'"
-        ).fetchone()[0]
-    )
 
 
 def _month_folders(register_dir: Path) -> Iterator[str]:

@@ -34,6 +34,7 @@ from packaging import version
 from core.contracts import REGISTERS
 from core.dbt_environment import dbt_environment, dbt_executable
 from core.settings import Settings
+from core.warehouse import relation_exists
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.partitions import MONTH_FORMAT
 from orchestration.reference_seeds import (
@@ -346,17 +347,17 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
         manifest = json.loads(project.manifest_path.read_text(encoding="utf-8"))
         fingerprint = seed_fingerprint(manifest, project.project_dir)
         seeds = {TRANSLATOR.get_asset_key(node) for node in seed_nodes(manifest)}
-        loading = bool(seeds & context.selected_asset_keys)
+        selected = seeds & context.selected_asset_keys
         arguments: list[str] = []
-        if loading:
+        if selected:
             with warehouse.connect() as con:
                 if seeds_loaded(con, manifest, fingerprint):
-                    loading, arguments = False, ["--exclude", "resource_type:seed"]
+                    selected, arguments = set(), ["--exclude", "resource_type:seed"]
                     context.log.info("reference seeds unchanged since loaded: not loaded again")
                 else:
                     forget_seed_fingerprint(con)
         yield from _build(context, dbt, warehouse, arguments=arguments)
-        if loading:
+        if selected == seeds:  # a run that loaded only some seeds leaves the others unknown
             with warehouse.connect() as con:
                 record_seed_fingerprint(con, fingerprint)
 
@@ -419,11 +420,7 @@ def earliest_month_touched(warehouse: WarehouseResource, first: str, last: str) 
     """The earliest mart month that versions written in months first..last can change
     (intermediate.int_mart_months_touched), None before staging was ever built."""
     with warehouse.connect() as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'intermediate' and table_name = 'int_mart_months_touched'"
-        ).fetchone()[0]
-        if not exists:
+        if not relation_exists(con, "intermediate", "int_mart_months_touched"):
             return None
         earliest = con.execute(
             "select min(ref_month) from intermediate.int_mart_months_touched "

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import dagster as dg
 from dagster_shared.check import CheckError
 
+from core.warehouse import relation_exists
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -88,7 +90,7 @@ def stale_marts(
     con: duckdb.DuckDBPyConnection | None,
 ) -> list[str]:
     """One line per upstream mart built before the newest load of a register it reads."""
-    if con is None or not _has_file_loads(con):
+    if con is None or not relation_exists(con, "raw", "file_loads"):
         return []
     loads = dict(
         con.execute(
@@ -225,9 +227,3 @@ def _check_key_of(
 
 def _upstream(graph: AssetGraph, asset_key: dg.AssetKey) -> set[dg.AssetKey]:
     return {key for key in graph.get_ancestor_asset_keys(asset_key) if graph.has(key)}
-
-
-def _has_file_loads(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = 'file_loads'").fetchone()[0])  # fmt: skip

@@ -25,9 +25,11 @@ from typing import Any
 import duckdb
 
 from core.files import sha256_of
+from core.warehouse import relation_exists, transaction
 
-FINGERPRINT_TABLE = "reference.seed_fingerprint"
 SEEDS_SCHEMA = "reference"
+FINGERPRINT_TABLE = "seed_fingerprint"
+FINGERPRINT = f"{SEEDS_SCHEMA}.{FINGERPRINT_TABLE}"
 # What of a seed's manifest node decides its table: its file, configuration and descriptions.
 SEED_FIELDS = (
     "unique_id", "checksum", "config", "description", "columns", "database", "schema", "alias",
@@ -71,47 +73,29 @@ def seeds_loaded(
     con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], fingerprint: str
 ) -> bool:
     """Whether the warehouse holds every seed's table, loaded from seeds of this fingerprint."""
-    if not _fingerprint_table_exists(con):
+    if not relation_exists(con, SEEDS_SCHEMA, FINGERPRINT_TABLE):
         return False
-    kept = con.execute(f"select fingerprint from {FINGERPRINT_TABLE}").fetchall()
-    if kept != [(fingerprint,)]:
-        return False
-    tables = {
-        (schema, name)
-        for schema, name in con.execute(
-            "select table_schema, table_name from information_schema.tables"
-        ).fetchall()
-    }
-    return all(
-        (node["schema"], node["alias"] or node["name"]) in tables for node in seed_nodes(manifest)
+    kept = con.execute(f"select fingerprint from {FINGERPRINT}").fetchall()
+    return kept == [(fingerprint,)] and all(
+        relation_exists(con, node["schema"], node["alias"] or node["name"])
+        for node in seed_nodes(manifest)
     )
 
 
 def forget_seed_fingerprint(con: duckdb.DuckDBPyConnection) -> None:
-    if _fingerprint_table_exists(con):
-        con.execute(f"delete from {FINGERPRINT_TABLE}")
+    if relation_exists(con, SEEDS_SCHEMA, FINGERPRINT_TABLE):
+        con.execute(f"delete from {FINGERPRINT}")
 
 
 def record_seed_fingerprint(con: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
     con.execute(f"create schema if not exists {SEEDS_SCHEMA}")
     con.execute(
-        f"create table if not exists {FINGERPRINT_TABLE} "
+        f"create table if not exists {FINGERPRINT} "
         "(fingerprint varchar not null, recorded_at timestamp not null)"
     )
-    con.execute("begin transaction")
-    con.execute(f"delete from {FINGERPRINT_TABLE}")
-    con.execute(
-        f"insert into {FINGERPRINT_TABLE} values (?, current_localtimestamp())", [fingerprint]
-    )
-    con.execute("commit")
-
-
-def _fingerprint_table_exists(con: duckdb.DuckDBPyConnection) -> bool:
-    schema, name = FINGERPRINT_TABLE.split(".")
-    return bool(
+    with transaction(con):
+        con.execute(f"delete from {FINGERPRINT}")
         con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
+            f"insert into {FINGERPRINT} values (?, current_localtimestamp())",
+            [fingerprint],
+        )
