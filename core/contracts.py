@@ -241,6 +241,9 @@ QUARANTINE = RawTable(
 # One row per landing file (or database pull batch) whose rows are in the warehouse now, keyed
 # by its name (`_file`): rows read = rows loaded + rows quarantined is checked against the
 # tables themselves by an asset check. Earlier contents of the same name: FILE_LOAD_HISTORY.
+# `load_seq` numbers the loads in the order they were written, across registers, and is never
+# given twice (FILE_LOAD_HISTORY keeps the numbers of loads no longer current): the staging
+# models take in only the loads numbered after their last build (dbt incremental models).
 FILE_LOADS = RawTable(
     "file_loads",
     (
@@ -252,8 +255,10 @@ FILE_LOADS = RawTable(
         ("rows_loaded", "integer not null"),
         ("rows_quarantined", "integer not null"),
         ("loaded_at", "timestamp not null"),
+        ("load_seq", "bigint not null"),
     ),
 )
+LOAD_SEQ = "load_seq"
 
 # Loads that are no longer current: a landing file re-delivered with other bytes (`replaced`,
 # its rows were swapped for the new content's) or removed on purpose by `crimestat forget`

@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from core.contracts import ALL_RAW_TABLES, REGISTERS_TIMEZONE
+from core.contracts import (
+    ALL_RAW_TABLES,
+    FILE_LOAD_HISTORY,
+    FILE_LOADS,
+    LOAD_SEQ,
+    REGISTERS_TIMEZONE,
+)
 
 T = TypeVar("T")
 
@@ -114,6 +120,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     for table in ALL_RAW_TABLES:
         con.execute(table.ddl())
     _watermarks_as_instants(con)
+    _loads_numbered(con)
 
 
 def _watermarks_as_instants(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,3 +136,39 @@ def _watermarks_as_instants(con: duckdb.DuckDBPyConnection) -> None:
             "alter table raw.source_watermarks alter watermark set data type timestamptz "
             f"using timezone('{zone}', watermark)"
         )
+
+
+def _loads_numbered(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses made before loads were numbered (`load_seq`): number their loads, retired
+    and current, in the order they were loaded, once. Their staging tables predate the
+    number too, so the next dbt build rebuilds them whole (`--full-refresh`). The column
+    becomes NOT NULL after the numbers are committed (DuckDB does not take both in one
+    transaction), and again on the next start should a crash fall between the two."""
+    found = con.execute(
+        "select is_nullable from information_schema.columns where table_schema = 'raw' "
+        "and table_name = ? and column_name = ?",
+        [FILE_LOADS.name, LOAD_SEQ],
+    ).fetchall()
+    if found == [("NO",)]:
+        return
+    tables = (FILE_LOAD_HISTORY.qualified, FILE_LOADS.qualified)
+    if not found:
+        with transaction(con):
+            for table in tables:
+                con.execute(f"alter table {table} add column {LOAD_SEQ} bigint")
+            con.execute(
+                "create temporary table load_numbers as select register, _partition, _file, "
+                "loaded_at, row_number() over (order by loaded_at, register, _partition, _file) "
+                f"as {LOAD_SEQ} from (select register, _partition, _file, loaded_at from "
+                f"{tables[0]} union all select register, _partition, _file, loaded_at from "
+                f"{tables[1]})"
+            )
+            for table in tables:
+                con.execute(
+                    f"update {table} set {LOAD_SEQ} = n.{LOAD_SEQ} from load_numbers as n "
+                    f"where {table}.register = n.register and {table}._partition = n._partition "
+                    f"and {table}._file = n._file and {table}.loaded_at = n.loaded_at"
+                )
+            con.execute("drop table load_numbers")
+    for table in tables:
+        con.execute(f"alter table {table} alter column {LOAD_SEQ} set not null")

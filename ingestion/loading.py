@@ -43,6 +43,7 @@ import polars as pl
 from core.contracts import (
     FILE_LOAD_HISTORY,
     FILE_LOADS,
+    LOAD_SEQ,
     QUARANTINE,
     RAW_TABLES_BY_REGISTER,
     RawTable,
@@ -198,7 +199,7 @@ def _accounted(prepared: PreparedPartition) -> PreparedPartition:
     files = prepared.files.with_columns(
         _count_per_file(loaded_lines, "rows_loaded"),
         _count_per_file(prepared.quarantine, "rows_quarantined"),
-    ).select(*FILE_LOADS.column_names)
+    ).select(*(name for name in FILE_LOADS.column_names if name != LOAD_SEQ))
     return PreparedPartition(prepared.tables, prepared.quarantine, files)
 
 
@@ -359,7 +360,20 @@ def insert_partition(
             ),
         )
     if prepared.files.height:
-        _insert(con, FILE_LOADS, prepared.files)
+        _insert(con, FILE_LOADS, numbered_loads(con, prepared.files))
+
+
+def numbered_loads(con: duckdb.DuckDBPyConnection, files: pl.DataFrame) -> pl.DataFrame:
+    """The batches with the next load numbers (`load_seq`), after every number given so far,
+    current or retired: a number is never given twice, so a model that took in the loads up
+    to N has seen every load it will ever see numbered N or lower (one writer at a time)."""
+    [(last,)] = con.execute(
+        f"select coalesce(max({LOAD_SEQ}), 0) from (select {LOAD_SEQ} from "
+        f"{FILE_LOADS.qualified} union all select {LOAD_SEQ} from {FILE_LOAD_HISTORY.qualified})"
+    ).fetchall()
+    return files.with_columns(
+        pl.int_range(last + 1, last + 1 + files.height, dtype=pl.Int64).alias(LOAD_SEQ)
+    )
 
 
 def write_partition(

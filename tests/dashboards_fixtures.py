@@ -196,7 +196,8 @@ def write_registers(home: Path) -> None:
         con.execute(
             "insert into raw.file_loads select register, _partition, _file, 'sha', "
             "count(*) + 10, 10, count(*), timestamp '2024-05-01 08:00:00' + "
-            "(row_number() over ()) * interval 1 hour from raw.quarantine group by all"
+            "(row_number() over ()) * interval 1 hour, row_number() over () "
+            "from raw.quarantine group by all"
         )
 
 

@@ -9,6 +9,7 @@ row in a test shows exactly what matters for the rule it checks.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import time
 from collections import defaultdict
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from core.contracts import (
     ALL_RAW_TABLES,
@@ -26,8 +28,10 @@ from core.contracts import (
     CUSTOMS_SEIZURES,
     CUSTOMS_VIOLATION_VERSIONS,
     INCIDENT_VERSIONS,
+    RAW_TABLES_BY_REGISTER,
     RawTable,
 )
+from ingestion.loading import numbered_loads
 from orchestration.dbt_assets import environment as dbt_process_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -200,6 +204,35 @@ class RawWriter:
                 f"insert into {table.qualified} ({', '.join(names)}) values ({placeholders})",
                 values,
             )
+            _record_loads(con, table, {(row["_partition"], row["_file"]) for row in rows})
+
+
+def _record_loads(
+    con: duckdb.DuckDBPyConnection, table: RawTable, files: set[tuple[str, str]]
+) -> None:
+    """Every file that rows were written to counts as loaded now, as the ingestion records it
+    (a file written to again counts as delivered again: a new load number), so the staging
+    models, which read only loaded files, take the rows in."""
+    register = next(r for r, tables in RAW_TABLES_BY_REGISTER.items() if table in tables)
+    partitions, names = zip(*sorted(files), strict=True)
+    files = pl.DataFrame({"register": register, "_partition": partitions, "_file": names})
+    loads = numbered_loads(
+        con,
+        files.with_columns(
+            sha256=pl.lit("written by a test"),
+            rows_read=0,
+            rows_loaded=0,
+            rows_quarantined=0,
+            loaded_at=pl.lit(dt.datetime.now()),
+        ),
+    )
+    con.register("loads", loads.to_arrow())
+    con.execute(
+        "delete from raw.file_loads using loads where file_loads.register = loads.register "
+        "and file_loads._partition = loads._partition and file_loads._file = loads._file"
+    )
+    con.execute("insert into raw.file_loads by name select * from loads")
+    con.unregister("loads")
 
 
 @dataclass

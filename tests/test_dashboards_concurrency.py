@@ -39,7 +39,7 @@ deadline, commits = time.monotonic() + seconds, 0
 while time.monotonic() < deadline:
     con.execute("begin")
     con.execute("insert into raw.file_loads values ('incidents', '2099-01', 'load', 'sha', "
-                "1, 1, 0, current_timestamp::timestamp)")
+                "1, 1, 0, current_timestamp::timestamp, 1)")
     time.sleep(0.02)
     con.execute("commit")
     commits += 1

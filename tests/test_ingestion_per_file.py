@@ -18,6 +18,7 @@ import pytest
 from landing_files import INCIDENT, MONTHS, land_three_months, write_incidents
 from test_ingestion_runs import count, raw_snapshot
 
+from core.contracts import FILE_LOADS
 from core.settings import load_settings
 from ingestion.loading import load_partition
 from ingestion.reconciliation import unreconciled_files
@@ -70,6 +71,7 @@ def test_a_corrected_file_replaces_only_its_rows(crimestat_home: Path) -> None:
     settings = load_settings()
     load_all(settings)
     before = raw_snapshot(settings.warehouse_path)
+    [(last_load,)] = rows(settings.warehouse_path, "select max(load_seq) from raw.file_loads")
     day = "2022-02-05"
     name = f"incidents/2022-02/incidents_{day}.csv.gz"
     old_sha = hashlib.sha256((landing / name).read_bytes()).hexdigest()
@@ -110,6 +112,47 @@ def test_a_corrected_file_replaces_only_its_rows(crimestat_home: Path) -> None:
     again = raw_snapshot(settings.warehouse_path)
     assert again["incident_versions"].equals(before["incident_versions"])
     assert again["file_load_history"].height == 2
+    # Each delivery took the next load number; none is given twice (the staging models read
+    # the loads numbered after their last build).
+    assert rows(settings.warehouse_path, f"select load_seq from raw.file_loads where _file = "
+                f"'{name}'") == [(last_load + 2,)]  # fmt: skip
+    assert rows(settings.warehouse_path, "select load_seq from raw.file_load_history order by "
+                "1")[-1] == (last_load + 1,)  # fmt: skip
+    every_load = "from raw.file_loads union all by name from raw.file_load_history"
+    numbers_given_twice = f"select count(*) - count(distinct load_seq) from ({every_load})"
+    assert count(settings.warehouse_path, numbers_given_twice) == 0
+
+
+def test_loads_of_an_older_warehouse_are_numbered_in_load_order(crimestat_home: Path) -> None:
+    """Warehouses made before loads were numbered get their numbers once, current and retired
+    loads together in the order they were loaded; the next load goes on from there."""
+    landing = crimestat_home / "landing"
+    land_three_months(landing)
+    settings = load_settings()
+    unnumbered = ", ".join(
+        f"{name} {kind}" for name, kind in FILE_LOADS.columns if name != "load_seq"
+    )
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("create schema raw")
+        con.execute(f"create table raw.file_loads ({unnumbered})")
+        con.execute(
+            f"create table raw.file_load_history ({unnumbered}, superseded_at timestamp not "
+            "null, superseded_how varchar not null, superseded_by_sha256 varchar)"
+        )
+        for hour, name in ((9, "b"), (8, "a"), (11, "d")):
+            con.execute(f"insert into raw.file_loads values ('customs', '2021-01', '{name}', "
+                        f"'x', 0, 0, 0, '2021-02-01 {hour}:00:00')")  # fmt: skip
+        con.execute("insert into raw.file_load_history values ('customs', '2021-01', 'c', 'x', "
+                    "0, 0, 0, '2021-02-01 10:00:00', now(), 'forgotten', null)")  # fmt: skip
+    load_partition("incidents", "2022-01", settings)
+    numbered = rows(
+        settings.warehouse_path,
+        "select _file, load_seq from raw.file_loads where register = 'customs' "
+        "union all select _file, load_seq from raw.file_load_history order by 2",
+    )
+    assert numbered == [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
+    assert rows(settings.warehouse_path, "select min(load_seq) from raw.file_loads where "
+                "register = 'incidents'") == [(5,)]  # fmt: skip
 
 
 def test_a_version_loaded_from_another_file_is_a_duplicate(crimestat_home: Path) -> None:

@@ -74,15 +74,6 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "ecris_member_state": ecris, "offences": [(code, False, True)]}
         for cid, person, sex, age, citizenship, code, ecris in CONVICTIONS
     ])  # fmt: skip
-    with connect(home) as con:
-        # What ingestion records for every file it loads: a month is packaged only once
-        # some register has delivered it.
-        con.execute(
-            "insert into raw.file_loads select distinct 'incidents', _partition, "
-            "'incidents/' || _partition || '/x.csv.gz', 'sha', 0, 0, 0, "
-            "timestamp '2024-06-01 00:00:00' from raw.incident_versions "
-            "where _partition not in (select _partition from raw.file_loads)"
-        )
     run = run_dbt(home, "build")
     assert run.success, run.failed_nodes()
     return home
@@ -553,12 +544,6 @@ def convict(home: Path, month: str, prefix: str, people: list[tuple[str, str, st
          "fine_eur": 300, "ecris_member_state": None, "offences": [(code, False, True)]}
         for i, (citizenship, sex, code, age) in enumerate(people)
     ])  # fmt: skip
-    with connect(home) as con:
-        con.execute(
-            "insert into raw.file_loads values ('convictions', ?, ?, 'sha', 0, 0, 0, "
-            "timestamp '2024-06-01 00:00:00')",
-            [month, f"convictions/{prefix}.jsonl.gz"],
-        )
     run = run_dbt(home, "build", "--select", "+persons_convicted_by_citizenship +persons_convicted")
     assert run.success, run.failed_nodes()
 

@@ -561,7 +561,7 @@ def test_export_and_extracts_are_refused_by_the_gate(
 
     with contextlib.closing(duckdb.connect(str(home / "warehouse.duckdb"))) as con:
         con.execute("insert into raw.file_loads values ('convictions', ?, 'c.jsonl.gz', 'x', "
-                    "0, 0, 0, ?)", [PACKAGE_MONTH, loaded_at])  # fmt: skip
+                    "0, 0, 0, ?, 1)", [PACKAGE_MONTH, loaded_at])  # fmt: skip
     result = CliRunner().invoke(main, extracts)
     assert result.exit_code == 1, result.output
     assert "mart marts/persons_convicted_by_citizenship is stale: built at " in result.stderr
