@@ -153,14 +153,18 @@ def _generate(
 )
 @click.option("--partition", default=None, help="One month YYYY-MM (default: every landed "
               "month).")  # fmt: skip
-def materialize(selection: str | None, partition: str | None) -> None:
+@click.option("--full-refresh", is_flag=True, help="Rebuild the staging models whole instead of "
+              "taking in only the loads since their last build.")  # fmt: skip
+def materialize(selection: str | None, partition: str | None, full_refresh: bool) -> None:
     """Materialize assets on $CRIMESTAT_HOME; exits non-zero when any step fails."""
-    outcomes = _materialize(selection, partition)
+    outcomes = _materialize(selection, partition, full_refresh)
     if not all(o.success for o in outcomes):
         sys.exit(1)
 
 
-def _materialize(selection: str | None, partition: str | None) -> list[RunOutcome]:
+def _materialize(
+    selection: str | None, partition: str | None, full_refresh: bool = False
+) -> list[RunOutcome]:
     from ingestion.errors import SourceDatabaseError
     from orchestration.definitions import build_definitions
     from orchestration.runs import materialize_selection
@@ -174,7 +178,7 @@ def _materialize(selection: str | None, partition: str | None) -> list[RunOutcom
             # dagster-dbt echoes every dbt log line to stdout: keep them in the run's log file.
             with log_path.open("w") as log, contextlib.redirect_stdout(log):
                 defs = build_definitions(settings)
-                outcomes = materialize_selection(defs, settings, selection, partition)
+                outcomes = materialize_selection(defs, settings, selection, partition, full_refresh)
     except (ValueError, SettingsError, SourceDatabaseError) as exc:
         _fail(str(exc))
     for outcome in outcomes:

@@ -57,7 +57,8 @@ SOURCE_TABLE_REGISTER = {
 SHARED_RAW_TABLES = ("quarantine", "file_loads")
 # Selections name models only: a path selector would also pick the tests written in that
 # folder's YAML, including tests of models another op builds.
-MONTHLY_MODELS = "config.materialized:incremental"
+# The monthly marts: the incremental models among the marts (staging is incremental too).
+MONTHLY_MODELS = "path:models/marts,config.materialized:incremental"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # Folders of failed dbt calls kept for the diagnosis (dbt's log, compiled SQL), newest first.
 FAILED_CALLS_KEPT = 20
@@ -136,7 +137,10 @@ class CrimestatDbtTranslator(DagsterDbtTranslator):
         shared = {dg.AssetKey(["raw", table]) for table in SHARED_RAW_TABLES}
         deps = [dep for dep in spec.deps if dep.asset_key not in shared]
         if len(deps) < len(spec.deps):
-            deps += [dg.AssetDep(raw_asset_key(register)) for register in REGISTERS]
+            present = {dep.asset_key for dep in deps}
+            deps += [
+                dg.AssetDep(key) for key in map(raw_asset_key, REGISTERS) if key not in present
+            ]
         if _is_annual_mart(manifest["nodes"].get(unique_id, {})):
             # Annual marts reconcile with the monthly ones (quality gate): build them after.
             deps += [
@@ -303,6 +307,14 @@ class InstalledDbtCliResource(DbtCliResource):
         return None
 
 
+class StagingBuild(dg.Config):
+    """How the staging op builds: incrementally (the loads since its last build, the daily
+    path of schedules and sensors), or whole (`crimestat materialize --full-refresh`: after
+    a change of the staging models, or to prove a build from nothing gives the same rows)."""
+
+    full_refresh: bool = False
+
+
 @dataclass(frozen=True)
 class DbtAssets:
     """The dbt project as the assets of its three ops, and the resource that runs dbt."""
@@ -338,20 +350,25 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
         **common,
     )
     def dbt_reference_and_staging(
-        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        config: StagingBuild,
     ) -> Iterator:
         """Reference data (ICCS, correspondence, municipalities/NUTS3, population, code lists)
         and the staging and intermediate models over the raw registers, in one dbt call: each
         call costs about 5 s before dbt starts work (its start and partial parse). The seeds
-        are loaded only when they changed (orchestration.reference_seeds)."""
+        are loaded only when they changed (orchestration.reference_seeds); the staging models
+        take in only the loads since their last build (dbt incremental models), unless the
+        run's config asks for a full refresh."""
         manifest = json.loads(project.manifest_path.read_text(encoding="utf-8"))
         fingerprint = seed_fingerprint(manifest, project.project_dir)
         seeds = {TRANSLATOR.get_asset_key(node) for node in seed_nodes(manifest)}
         selected = seeds & context.selected_asset_keys
-        arguments: list[str] = []
+        arguments = ["--full-refresh"] if config.full_refresh else []
         if selected:
             with warehouse.connect() as con:
-                if seeds_loaded(con, manifest, fingerprint):
+                if not config.full_refresh and seeds_loaded(con, manifest, fingerprint):
                     selected, arguments = set(), ["--exclude", "resource_type:seed"]
                     context.log.info("reference seeds unchanged since loaded: not loaded again")
                 else:

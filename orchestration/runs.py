@@ -18,6 +18,7 @@ from core.settings import Settings
 from ingestion.database.pull import database_months
 from ingestion.landing import landed_months
 from orchestration.alerts import LAUNCHED_BY_TAG, alert_for_run, send_alert
+from orchestration.dbt_assets import DBT_OPS
 from orchestration.run_events import (
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
@@ -127,6 +128,7 @@ def run_step(
     step: RunStep,
     instance: dg.DagsterInstance,
     months: tuple[str, str],
+    full_refresh: bool = False,
 ) -> RunOutcome:
     tags: dict[str, str] = {LAUNCHED_BY_TAG: "cli"}
     partitions = "-"
@@ -143,7 +145,10 @@ def run_step(
         instance=instance,
         tags=tags,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            **full_refresh_config(defs, step, full_refresh),
+        },
     )
     summary = summarise_run_events(result.all_events)
     return RunOutcome(
@@ -157,17 +162,32 @@ def run_step(
     )
 
 
+def full_refresh_config(defs: dg.Definitions, step: RunStep, full_refresh: bool) -> dict:
+    """Run config asking the step's staging op (orchestration.dbt_assets.StagingBuild) to
+    rebuild whole; nothing when not asked or when the step has no staging asset."""
+    graph = defs.resolve_asset_graph()
+    ops = {graph.get(key).assets_def.op.name for key in step.keys}
+    if not full_refresh or DBT_OPS[0] not in ops:
+        return {}
+    return {"ops": {DBT_OPS[0]: {"config": {"full_refresh": True}}}}
+
+
 def materialize_selection(
-    defs: dg.Definitions, settings: Settings, selection: str | None, partition: str | None
+    defs: dg.Definitions,
+    settings: Settings,
+    selection: str | None,
+    partition: str | None,
+    full_refresh: bool = False,
 ) -> list[RunOutcome]:
     """Run the steps of the selection in order, stopping after a failed one (and alerting):
-    marts must never be built on top of an ingestion that did not complete."""
+    marts must never be built on top of an ingestion that did not complete. `full_refresh`
+    rebuilds the incremental staging models whole."""
     steps = plan_steps(defs, selection)
     months = month_range(settings, partition) if any(s.partitioned for s in steps) else ("", "")
     instance = dagster_instance(settings)
     outcomes: list[RunOutcome] = []
     for step in steps:
-        outcomes.append(run_step(defs, step, instance, months))
+        outcomes.append(run_step(defs, step, instance, months, full_refresh))
         if not outcomes[-1].success:
             run = instance.get_run_by_id(outcomes[-1].run_id)
             send_alert(alert_for_run(instance, run), settings)

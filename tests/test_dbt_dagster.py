@@ -3,7 +3,8 @@ tests as asset checks (a failing warning does not stop publication), and monthly
 for the run's month range only.
 
 One Dagster build of the whole pipeline serves the module: the warning test reads it, then the
-monthly rebuild test goes on from it (the failing blocking check is test_publication_gate's).
+monthly rebuild test goes on from it, and the full-refresh test after it (the failing blocking
+check is test_publication_gate's).
 """
 
 from __future__ import annotations
@@ -193,6 +194,25 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(pipeline: Pipeline) -> 
         [(kept,)] = con.execute("select fingerprint from reference.seed_fingerprint").fetchall()
     manifest = settings.dbt_project_dir / "target" / "manifest.json"  # dagster-dbt's
     assert kept == seed_fingerprint(json.loads(manifest.read_text()), settings.dbt_project_dir)
+
+
+def test_full_refresh_rebuilds_staging_whole(pipeline: Pipeline) -> None:
+    """`crimestat materialize --full-refresh`: the staging op rebuilds its tables from the raw
+    versions (a row no load delivered is gone), the same rows as the incremental builds."""
+    from orchestration.runs import materialize_selection
+
+    settings, defs = pipeline.settings, pipeline.defs
+    events = "select * from staging.stg_incidents__events order by event_id"
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        built = con.execute(events).fetchall()
+        con.execute(
+            "insert into staging.stg_incidents__events select * replace ('STRAY' as event_id) "
+            "from staging.stg_incidents__events limit 1"
+        )
+    [run] = materialize_selection(defs, settings, "group:staging", None, full_refresh=True)
+    assert run.success, run.problems
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert con.execute(events).fetchall() == built
 
 
 def last_run_of(settings: Settings, key: dg.AssetKey) -> str:

@@ -1,21 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='conviction_id',
+        on_schema_change='fail',
+        full_refresh=full_refresh_with_as_of(),
+        post_hook="{{ delete_retired_rows('convictions', ref('base_convictions__conviction_versions'), ['conviction_id']) }}"
+    )
+}}
 -- The state of each conviction decision as of the release cut-off: its latest version written
 -- at or before var as_of (highest version number; the write time breaks a tie).
+-- Incremental (macros/incremental_staging.sql): a build ranks again only the records whose
+-- versions changed since the last build.
 
-with conviction_versions as (
+with latest_versions as (
 
-    select * from {{ ref('base_convictions__conviction_versions') }}
-
-),
-
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by conviction_id
-            order by version desc, written_at desc
-        ) as recency_rank
-    from conviction_versions
+    {{ latest_versions('convictions', ref('base_convictions__conviction_versions'), 'conviction_id') }}
 
 )
 
@@ -38,6 +38,6 @@ select
     ecris_member_state,
     _partition,
     _file,
-    _line
-from versions_ranked
-where recency_rank = 1
+    _line,
+    _load_seq
+from latest_versions

@@ -1,21 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='violation_id',
+        on_schema_change='fail',
+        full_refresh=full_refresh_with_as_of(),
+        post_hook="{{ delete_retired_rows('customs', ref('base_customs__violation_versions'), ['violation_id']) }}"
+    )
+}}
 -- The state of each customs violation as of the release cut-off: its latest version written
 -- at or before var as_of (highest version number; the write time breaks a tie).
+-- Incremental (macros/incremental_staging.sql): a build ranks again only the records whose
+-- versions changed since the last build.
 
-with violation_versions as (
+with latest_versions as (
 
-    select * from {{ ref('base_customs__violation_versions') }}
-
-),
-
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by violation_id
-            order by version desc, written_at desc
-        ) as recency_rank
-    from violation_versions
+    {{ latest_versions('customs', ref('base_customs__violation_versions'), 'violation_id') }}
 
 )
 
@@ -36,6 +36,6 @@ select
     vehicle_type,
     _partition,
     _file,
-    _line
-from versions_ranked
-where recency_rank = 1
+    _line,
+    _load_seq
+from latest_versions

@@ -1,21 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+        full_refresh=full_refresh_with_as_of(),
+        post_hook="{{ delete_retired_rows('incidents', ref('base_incidents__event_versions'), ['event_id']) }}"
+    )
+}}
 -- The state of each event as of the release cut-off: its latest version written at or before
 -- var as_of (highest version number; the write time breaks a tie).
+-- Incremental (macros/incremental_staging.sql): a build ranks again only the records whose
+-- versions changed since the last build.
 
-with event_versions as (
+with latest_versions as (
 
-    select * from {{ ref('base_incidents__event_versions') }}
-
-),
-
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by version desc, written_at desc
-        ) as recency_rank
-    from event_versions
+    {{ latest_versions('incidents', ref('base_incidents__event_versions'), 'event_id') }}
 
 )
 
@@ -42,6 +42,6 @@ select
     decision_at,
     _partition,
     _file,
-    _line
-from versions_ranked
-where recency_rank = 1
+    _line,
+    _load_seq
+from latest_versions

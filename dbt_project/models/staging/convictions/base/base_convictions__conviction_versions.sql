@@ -1,27 +1,24 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['conviction_id', 'version'],
+        on_schema_change='fail',
+        full_refresh=full_refresh_with_as_of(),
+        post_hook="{{ delete_retired_rows('convictions') }}"
+    )
+}}
 -- Every version of every conviction decision written at or before the release cut-off
 -- (var as_of), each (conviction_id, version) once: its first delivery (see
 -- base_incidents__event_versions). The delivering file is kept: the version's offences are
 -- the ones delivered with it.
 -- A table: every later step reads it, so the cut-off and the de-duplication run once per build.
+-- Incremental (macros/incremental_staging.sql): a build redoes only the versions that the
+-- loads since the last build delivered or retired, from all their deliveries.
 
-with cut_off_rows as (
+with first_deliveries as (
 
-    select *
-    from {{ source('convictions', 'conviction_versions') }}
-    where {{ as_of_condition('written_at') }}
-
-),
-
-deliveries_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by conviction_id, version
-            order by _partition, _file, _line
-        ) as delivery_rank
-    from cut_off_rows
+    {{ first_deliveries('convictions', source('convictions', 'conviction_versions'), 'conviction_id') }}
 
 )
 
@@ -44,6 +41,6 @@ select
     ecris_member_state,
     _partition,
     _file,
-    _line
-from deliveries_ranked
-where delivery_rank = 1
+    _line,
+    _load_seq
+from first_deliveries

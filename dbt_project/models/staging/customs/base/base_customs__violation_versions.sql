@@ -1,26 +1,23 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['violation_id', 'version'],
+        on_schema_change='fail',
+        full_refresh=full_refresh_with_as_of(),
+        post_hook="{{ delete_retired_rows('customs') }}"
+    )
+}}
 -- Every version of every customs violation written at or before the release cut-off
 -- (var as_of), each (violation_id, version) once: its first delivery (see
 -- base_incidents__event_versions).
 -- A table: every later step reads it, so the cut-off and the de-duplication run once per build.
+-- Incremental (macros/incremental_staging.sql): a build redoes only the versions that the
+-- loads since the last build delivered or retired, from all their deliveries.
 
-with cut_off_rows as (
+with first_deliveries as (
 
-    select *
-    from {{ source('customs', 'customs_violation_versions') }}
-    where {{ as_of_condition('written_at') }}
-
-),
-
-deliveries_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by violation_id, version
-            order by _partition, _file, _line
-        ) as delivery_rank
-    from cut_off_rows
+    {{ first_deliveries('customs', source('customs', 'customs_violation_versions'), 'violation_id') }}
 
 )
 
@@ -41,6 +38,6 @@ select
     vehicle_type,
     _partition,
     _file,
-    _line
-from deliveries_ranked
-where delivery_rank = 1
+    _line,
+    _load_seq
+from first_deliveries

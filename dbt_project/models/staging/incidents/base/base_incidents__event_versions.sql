@@ -1,26 +1,23 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['event_id', 'version'],
+        on_schema_change='fail',
+        full_refresh=full_refresh_with_as_of(),
+        post_hook="{{ delete_retired_rows('incidents') }}"
+    )
+}}
 -- Every version of every event written at or before the release cut-off (var as_of).
 -- A version delivered more than once (an extract re-sent in a later file) is kept once: its
 -- first delivery, so a later delivery can never change a release already built.
 -- A table: every later step reads it, so the cut-off and the de-duplication run once per build.
+-- Incremental (macros/incremental_staging.sql): a build redoes only the versions that the
+-- loads since the last build delivered or retired, from all their deliveries.
 
-with cut_off_rows as (
+with first_deliveries as (
 
-    select *
-    from {{ source('incidents', 'incident_versions') }}
-    where {{ as_of_condition('written_at') }}
-
-),
-
-deliveries_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by event_id, version
-            order by _partition, _file, _line
-        ) as delivery_rank
-    from cut_off_rows
+    {{ first_deliveries('incidents', source('incidents', 'incident_versions'), 'event_id') }}
 
 )
 
@@ -47,6 +44,6 @@ select
     decision_at,
     _partition,
     _file,
-    _line
-from deliveries_ranked
-where delivery_rank = 1
+    _line,
+    _load_seq
+from first_deliveries
