@@ -19,8 +19,10 @@ from pathlib import Path
 
 import duckdb
 
+from core.contracts import RAW_TABLES_BY_REGISTER
 from core.settings import DBT_PROJECT_DIR, Settings, load_settings
 from core.warehouse import ensure_raw_schema
+from ingestion.loading import numbered_loads
 from quality.references import load_references
 from quality.runner import run_suite
 from quality.suites import SUITES
@@ -157,6 +159,25 @@ def fill_raw(con: duckdb.DuckDBPyConnection, incident_rows: int, settings: Setti
         from raw.customs_violation_versions
         """
     )
+    record_loads(con)
+
+
+def record_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """A `raw.file_loads` row for every file the rows name, as the ingestion records each file
+    it loads (the staging models read the rows of recorded loads only)."""
+    files = con.sql(
+        "select register, _partition, _file, count(*) as rows_read, count(*) as rows_loaded, "
+        "0 as rows_quarantined, 'generated' as sha256, localtimestamp as loaded_at from ("
+        + " union all ".join(
+            f"select '{register}' as register, _partition, _file from {table.qualified}"
+            for register, tables in RAW_TABLES_BY_REGISTER.items()
+            for table in tables
+        )
+        + ") group by all order by _partition, register, _file"
+    ).pl()
+    con.register("numbered_loads", numbered_loads(con, files).to_arrow())
+    con.execute("insert into raw.file_loads by name select * from numbered_loads")
+    con.unregister("numbered_loads")
 
 
 def build_marts(home: Path) -> None:

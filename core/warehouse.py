@@ -154,8 +154,8 @@ def _loads_numbered(con: duckdb.DuckDBPyConnection) -> None:
     tables = (FILE_LOAD_HISTORY.qualified, FILE_LOADS.qualified)
     if not found:
         with transaction(con):
-            for table in tables:
-                con.execute(f"alter table {table} add column {LOAD_SEQ} bigint")
+            for table in tables:  # the history may be new, made with the column
+                con.execute(f"alter table {table} add column if not exists {LOAD_SEQ} bigint")
             con.execute(
                 "create temporary table load_numbers as select register, _partition, _file, "
                 "loaded_at, row_number() over (order by loaded_at, register, _partition, _file) "

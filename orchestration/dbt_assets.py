@@ -2,7 +2,7 @@
 
 The project is cut into three ops so that the op graph follows the data and never loops:
 reference seeds with the staging and intermediate views (over the raw register assets) -> monthly
-marts (partitioned by month; the month range of a run is passed as CRIMESTAT_MONTH_FROM/_TO)
+marts (partitioned by month; the months a run rebuilds are passed as CRIMESTAT_MONTHS)
 -> annual and other marts.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -34,7 +35,7 @@ from packaging import version
 from core.contracts import REGISTERS
 from core.dbt_environment import dbt_environment, dbt_executable
 from core.settings import Settings
-from core.warehouse import relation_exists
+from core.warehouse import ensure_raw_schema, relation_exists
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.partitions import MONTH_FORMAT
 from orchestration.reference_seeds import (
@@ -57,8 +58,11 @@ SOURCE_TABLE_REGISTER = {
 SHARED_RAW_TABLES = ("quarantine", "file_loads")
 # Selections name models only: a path selector would also pick the tests written in that
 # folder's YAML, including tests of models another op builds.
-# The monthly marts: the incremental models among the marts (staging is incremental too).
-MONTHLY_MODELS = "path:models/marts,config.materialized:incremental"
+# The monthly marts (incremental by month; staging is incremental too, by record). A tag, not an
+# intersection of selectors: the annual op excludes the tests one step below these models
+# (`MONTHLY_MODELS+1`), which an intersection would not scope.
+MONTHLY_MART_TAG = "monthly_mart"
+MONTHLY_MODELS = f"tag:{MONTHLY_MART_TAG}"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # Folders of failed dbt calls kept for the diagnosis (dbt's log, compiled SQL), newest first.
 FAILED_CALLS_KEPT = 20
@@ -188,7 +192,7 @@ def _is_mart(node: Mapping[str, Any]) -> bool:
 
 
 def _is_monthly_mart(node: Mapping[str, Any]) -> bool:
-    return _is_mart(node) and node.get("config", {}).get("materialized") == "incremental"
+    return _is_mart(node) and MONTHLY_MART_TAG in node.get("tags", ())
 
 
 def _is_annual_mart(node: Mapping[str, Any]) -> bool:
@@ -365,14 +369,22 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
         fingerprint = seed_fingerprint(manifest, project.project_dir)
         seeds = {TRANSLATOR.get_asset_key(node) for node in seed_nodes(manifest)}
         selected = seeds & context.selected_asset_keys
-        arguments = ["--full-refresh"] if config.full_refresh else []
-        if selected:
-            with warehouse.connect() as con:
-                if not config.full_refresh and seeds_loaded(con, manifest, fingerprint):
-                    selected, arguments = set(), ["--exclude", "resource_type:seed"]
-                    context.log.info("reference seeds unchanged since loaded: not loaded again")
-                else:
-                    forget_seed_fingerprint(con)
+        arguments = []
+        with warehouse.connect() as con:
+            ensure_raw_schema(con)  # an older warehouse's loads get their numbers first
+            predating = staging_without_load_numbers(con, manifest)
+            if selected and not config.full_refresh and seeds_loaded(con, manifest, fingerprint):
+                selected, arguments = set(), ["--exclude", "resource_type:seed"]
+                context.log.info("reference seeds unchanged since loaded: not loaded again")
+            elif selected:
+                forget_seed_fingerprint(con)
+        if predating:
+            context.log.info(
+                f"staging tables built before loads were numbered ({', '.join(predating)}): "
+                "rebuilt whole"
+            )
+        if config.full_refresh or predating:
+            arguments.append("--full-refresh")
         yield from _build(context, dbt, warehouse, arguments=arguments)
         if selected == seeds:  # a run that loaded only some seeds leaves the others unknown
             with warehouse.connect() as con:
@@ -388,22 +400,20 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
     def dbt_monthly_marts(
         context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator:
-        """Rebuilds the months of the run's partition range (delete+insert by month), reaching
-        back to the earliest month that versions written in those partitions touch."""
+        """Rebuilds the months of the run's partition range and every other month that
+        versions written in those partitions touch (delete+insert by month), nothing else."""
         window = context.partition_key_range
-        touched = earliest_month_touched(warehouse, window.start, window.end) or window.start
-        month_from = max(monthly_partitions.get_first_partition_key(), min(window.start, touched))
+        in_window = monthly_partitions.get_partition_keys_in_range(window)
+        partitions = set(monthly_partitions.get_partition_keys())
+        touched = set(months_touched(warehouse, window.start, window.end)) & partitions
+        months = sorted({*in_window, *touched})
         # Eager: every test on a monthly mart runs here, relationships to seeds included (their
         # only other parents, all built before); `buildable` would drop those whose seed is not
         # upstream of the marts (iccs_codes), and no other op runs them.
         yield from _build(
-            context, dbt, warehouse, {"month_from": month_from, "month_to": window.end},
-            indirect_selection="eager",
-        )  # fmt: skip
-        earlier = monthly_partitions.get_partition_keys_in_range(
-            dg.PartitionKeyRange(month_from, window.start)
-        )[:-1]
-        for month in earlier:
+            context, dbt, warehouse, {"months": ",".join(months)}, indirect_selection="eager"
+        )
+        for month in sorted(touched - set(in_window)):
             for key in context.selected_asset_keys:
                 yield dg.AssetMaterialization(
                     asset_key=key,
@@ -433,15 +443,41 @@ def build_dbt_assets(project: DbtProject, monthly_partitions: dg.PartitionsDefin
     )
 
 
-def earliest_month_touched(warehouse: WarehouseResource, first: str, last: str) -> str | None:
-    """The earliest mart month that versions written in months first..last can change
-    (intermediate.int_mart_months_touched), None before staging was ever built."""
+def staging_without_load_numbers(
+    con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]
+) -> list[str]:
+    """The incremental staging tables that exist without `_load_seq` (built before loads were
+    numbered, or restored from such a backup): an incremental build cannot read them, a full
+    one replaces them."""
+    incremental = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"].get("materialized") == "incremental"
+        and node["schema"] == "staging"
+    ]
+    return [
+        name
+        for name in incremental
+        if relation_exists(con, "staging", name)
+        and not con.execute(
+            "select count(*) from information_schema.columns where table_catalog = "
+            "current_database() and table_schema = 'staging' and table_name = ? "
+            "and column_name = '_load_seq'",
+            [name],
+        ).fetchall()[0][0]
+    ]
+
+
+def months_touched(warehouse: WarehouseResource, first: str, last: str) -> list[str]:
+    """The mart months that versions written in months first..last can change
+    (intermediate.int_mart_months_touched), none before staging was ever built."""
     with warehouse.connect() as con:
         if not relation_exists(con, "intermediate", "int_mart_months_touched"):
-            return None
-        earliest = con.execute(
-            "select min(ref_month) from intermediate.int_mart_months_touched "
-            "where written_month between cast(? as date) and cast(? as date)",
-            [f"{first}-01", f"{last}-01"],
-        ).fetchone()[0]
-    return None if earliest is None else earliest.strftime(MONTH_FORMAT)
+            return []
+        found = con.execute(
+            "select distinct ref_month from intermediate.int_mart_months_touched "
+            "where written_partition between ? and ?",
+            [first, last],
+        ).fetchall()
+    return [month.strftime(MONTH_FORMAT) for (month,) in found]

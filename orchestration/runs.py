@@ -183,6 +183,11 @@ def materialize_selection(
     marts must never be built on top of an ingestion that did not complete. `full_refresh`
     rebuilds the incremental staging models whole."""
     steps = plan_steps(defs, selection)
+    if full_refresh and not any(full_refresh_config(defs, step, True) for step in steps):
+        raise ValueError(
+            f"--full-refresh rebuilds the staging models, and the selection {selection!r} has "
+            "none: add them (e.g. --select 'group:staging') or leave the flag out"
+        )
     months = month_range(settings, partition) if any(s.partitioned for s in steps) else ("", "")
     instance = dagster_instance(settings)
     outcomes: list[RunOutcome] = []

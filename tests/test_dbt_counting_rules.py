@@ -536,6 +536,21 @@ def test_month_window_needs_both_bounds(warehouse: dict[str, Any]) -> None:
     )
 
 
+def test_a_month_list_rebuilds_those_months_only(warehouse: dict[str, Any]) -> None:
+    """Dagster passes the months a run touches as a list (var months): the monthly marts
+    select and delete exactly those; the list and the range exclude each other."""
+    home = warehouse["home"]
+    run = run_dbt(home, "compile", "--select", "recorded_offences",
+                  dbt_vars={"months": "2023-01, 2023-03"})  # fmt: skip
+    assert run.success, run.exception
+    compiled = next((home / "dbt_target" / "compiled").rglob("recorded_offences.sql")).read_text()
+    assert "ref_month in (cast('2023-01-01' as date), cast('2023-03-01' as date))" in compiled
+    both = run_dbt(home, "compile", "--select", "recorded_offences",
+                   dbt_vars={"months": "2023-01"} | WINDOW)  # fmt: skip
+    assert not both.success
+    assert "two ways to say the window" in str(both.exception) + "".join(both.messages.values())
+
+
 def test_docs_generate(warehouse: dict[str, Any]) -> None:
     run = warehouse["docs"]
     assert run.success, run.exception

@@ -198,7 +198,8 @@ def test_landing_to_marts_in_dagster_and_monthly_rebuild(pipeline: Pipeline) -> 
 
 def test_full_refresh_rebuilds_staging_whole(pipeline: Pipeline) -> None:
     """`crimestat materialize --full-refresh`: the staging op rebuilds its tables from the raw
-    versions (a row no load delivered is gone), the same rows as the incremental builds."""
+    versions (a row no load delivered is gone), the same rows as the incremental builds; and
+    whole, unasked, when a staging table predates load numbers."""
     from orchestration.runs import materialize_selection
 
     settings, defs = pipeline.settings, pipeline.defs
@@ -211,8 +212,45 @@ def test_full_refresh_rebuilds_staging_whole(pipeline: Pipeline) -> None:
         )
     [run] = materialize_selection(defs, settings, "group:staging", None, full_refresh=True)
     assert run.success, run.problems
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        assert con.execute(events).fetchall() == built
+        # A staging table built before loads were numbered (an upgraded warehouse, a restored
+        # older backup): the next ordinary run rebuilds it whole instead of failing on it.
+        con.execute("alter table staging.base_incidents__event_versions drop column _load_seq")
+    [run] = materialize_selection(defs, settings, "group:staging", None)
+    assert run.success, run.problems
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert con.execute(events).fetchall() == built
+        assert con.execute(
+            "select count(_load_seq) = count(*) from staging.base_incidents__event_versions"
+        ).fetchall() == [(True,)]
+
+
+def test_every_dbt_test_is_a_check_of_its_node_in_one_op(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each dbt test attached to a model or seed runs as an asset check of it, in exactly one
+    of the three ops: an op selector that dropped some (as the annual op's once did for the
+    tests of customs_violation_points, among them the rounding of the published coordinates)
+    would let a mart be published unchecked."""
+    from orchestration.dbt_assets import DBT_OPS, TRANSLATOR
+    from orchestration.definitions import build_definitions
+
+    use_home(monkeypatch, tmp_path)
+    settings = load_settings()
+    defs = build_definitions(settings)
+    manifest = json.loads((settings.dbt_project_dir / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    expected = {
+        (TRANSLATOR.get_asset_key(nodes[node["attached_node"]]), node["name"])
+        for node in nodes.values()
+        if node["resource_type"] == "test" and node.get("attached_node") in nodes
+    }
+    dbt_ops = [assets for assets in defs.assets if assets.op.name in DBT_OPS]
+    assert len(dbt_ops) == len(DBT_OPS)
+    checks = [(key.asset_key, key.name) for assets in dbt_ops for key in assets.check_keys]
+    assert len(checks) == len(set(checks))
+    assert expected - set(checks) == set()  # singular tests may be checks too (of what they read)
 
 
 def last_run_of(settings: Settings, key: dg.AssetKey) -> str:

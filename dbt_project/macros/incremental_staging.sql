@@ -100,7 +100,7 @@
         and not exists (
             select 1
             from {{ upstream }} as current_rows
-            where current_rows._load_seq = built._load_seq
+            where current_rows._load_seq is not distinct from built._load_seq
             {%- for column in keys + ['version'] | reject('in', keys) | list %}
                 and current_rows.{{ column }} = built.{{ column }}
             {%- endfor %}

@@ -1,27 +1,56 @@
 {#-
-  Window of months rebuilt by the monthly incremental marts (Dagster runs them partitioned by
-  month): vars `month_from` and `month_to` ('YYYY-MM', inclusive), else the environment variables
-  CRIMESTAT_MONTH_FROM and CRIMESTAT_MONTH_TO. Both unset = every month.
+  Months rebuilt by the monthly incremental marts (Dagster runs them partitioned by month):
+  either the months listed in var `months` ('YYYY-MM,YYYY-MM,...': the months a run's versions
+  touch) or the range of vars `month_from` and `month_to` ('YYYY-MM', inclusive), each else from
+  the environment variable CRIMESTAT_MONTHS, CRIMESTAT_MONTH_FROM, CRIMESTAT_MONTH_TO. None set
+  = every month.
 
-  Dagster passes the environment variables: dbt parses the whole project again when the command
+  Dagster passes the environment variable: dbt parses the whole project again when the command
   line's vars change (about 5 s), but only the files that read an environment variable when its
-  value changes, and every partitioned run has a window of its own.
+  value changes, and every partitioned run has months of its own.
 -#}
+
+{#- A setting of the window: the var, else the environment variable; none when empty. -#}
+{% macro month_window_setting(name) -%}
+    {%- set raw = var(name, none) -%}
+    {%- if raw is none -%}
+        {%- set raw = env_var('CRIMESTAT_' ~ name | upper, '') -%}
+    {%- endif -%}
+    {%- if raw is none or (raw | string | trim) in ('', 'none', 'None', 'null') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(raw | string | trim) }}
+{%- endmacro %}
+
+
+{#- First days of the listed months (var months), validated; none when not set. -#}
+{% macro month_list() -%}
+    {%- set listed = month_window_setting('months') -%}
+    {%- if listed is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set days = [] -%}
+    {%- for text in listed.split(',') | map('trim') -%}
+        {%- if not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])$', text) -%}
+            {{ exceptions.raise_compiler_error(
+                "var months must list months as YYYY-MM, separated by commas, got '" ~ listed ~ "'") }}
+        {%- endif -%}
+        {%- do days.append(text ~ '-01') -%}
+    {%- endfor -%}
+    {{ return(days) }}
+{%- endmacro %}
+
 
 {% macro month_window() -%}
     {%- set bounds = [] -%}
     {%- for name in ('month_from', 'month_to') -%}
-        {%- set raw = var(name, none) -%}
-        {%- if raw is none -%}
-            {%- set raw = env_var('CRIMESTAT_' ~ name | upper, '') -%}
-        {%- endif -%}
-        {%- if raw is none or (raw | string | trim) in ('', 'none', 'None', 'null') -%}
+        {%- set text = month_window_setting(name) -%}
+        {%- if text is none -%}
             {%- do bounds.append(none) -%}
         {%- else -%}
-            {%- set text = raw | string | trim -%}
             {%- if not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])$', text) -%}
                 {{ exceptions.raise_compiler_error(
-                    "var " ~ name ~ " must look like YYYY-MM, got '" ~ raw ~ "'") }}
+                    "var " ~ name ~ " must look like YYYY-MM, got '" ~ text ~ "'") }}
             {%- endif -%}
             {%- do bounds.append(text ~ '-01') -%}
         {%- endif -%}
@@ -43,8 +72,18 @@
 
 {#- SQL condition on a first-of-month date column: inside the window (true without one). -#}
 {% macro month_window_condition(month_column) -%}
+    {%- set listed = month_list() -%}
     {%- set bounds = month_window() -%}
-    {%- if bounds is none -%}
+    {%- if listed is not none and bounds is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "var months and vars month_from/month_to are two ways to say the window: give one") }}
+    {%- elif listed is not none -%}
+        {{ month_column }} in (
+            {%- for day in listed -%}
+                cast('{{ day }}' as date){% if not loop.last %}, {% endif %}
+            {%- endfor -%}
+        )
+    {%- elif bounds is none -%}
         1 = 1
     {%- else -%}
         {{ month_column }} between cast('{{ bounds[0] }}' as date) and cast('{{ bounds[1] }}' as date)

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        tags=['monthly_mart'],
         incremental_strategy='delete+insert',
         unique_key='ref_month',
         on_schema_change='fail',
