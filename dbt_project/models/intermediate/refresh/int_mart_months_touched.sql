@@ -6,64 +6,26 @@
 -- superset is safe: those months are only rebuilt). Orchestration rebuilds exactly the touched
 -- months of a run's partitions, so a March reclassification of a February offence refreshes
 -- February too, and nothing between.
--- Each branch joins the versions written in a month to all versions of the same records,
--- straight from the base tables (no shared CTE, no distinct before the end), so that a query
--- on some written partitions (orchestration asks for a run's) has its filter pushed down to
--- the versions written in them: 0.24 s for one month of 120 at scale 1, where the whole view
--- takes 1.9 s. Its keys are unique and never null by construction (unit test); data tests
+-- Each branch (macro months_referred_to) joins the versions written in a month to all versions
+-- of the same records, straight from the base tables (no shared CTE, no distinct before the
+-- end), so that a query on some written partitions (orchestration asks for a run's) has its
+-- filter pushed down to the versions written in them: 0.24 s for one month of 120 at scale 1,
+-- where the whole view takes 1.9 s. Its keys are unique and never null by construction (unit test); data tests
 -- would compute the whole view at every build.
 
-with event_months as (
+with months_touched as (
 
-    select
-        written._partition,
-        {{ month_of('versions.pretrial_started_at') }} as ref_month
-    from {{ ref('base_incidents__event_versions') }} as written
-    inner join {{ ref('base_incidents__event_versions') }} as versions
-        on written.event_id = versions.event_id
-    where versions.pretrial_started_at is not null
-
+    {{ months_referred_to(ref('base_incidents__event_versions'), 'event_id',
+                          'versions.pretrial_started_at') }}
     union all
-
-    select
-        written._partition,
-        {{ month_of('coalesce(versions.decision_at, versions.written_at)') }} as ref_month
-    from {{ ref('base_incidents__event_versions') }} as written
-    inner join {{ ref('base_incidents__event_versions') }} as versions
-        on written.event_id = versions.event_id
-
-),
-
-violation_months as (
-
-    select
-        written._partition,
-        {{ month_of('versions.detected_at') }} as ref_month
-    from {{ ref('base_customs__violation_versions') }} as written
-    inner join {{ ref('base_customs__violation_versions') }} as versions
-        on written.violation_id = versions.violation_id
-
-),
-
-conviction_months as (
-
-    select
-        written._partition,
-        {{ month_of('versions.final_at') }} as ref_month
-    from {{ ref('base_convictions__conviction_versions') }} as written
-    inner join {{ ref('base_convictions__conviction_versions') }} as versions
-        on written.conviction_id = versions.conviction_id
-    where versions.final_at is not null
-
-),
-
-months_touched as (
-
-    select _partition, ref_month from event_months
+    {{ months_referred_to(ref('base_incidents__event_versions'), 'event_id',
+                          'coalesce(versions.decision_at, versions.written_at)') }}
     union all
-    select _partition, ref_month from violation_months
+    {{ months_referred_to(ref('base_customs__violation_versions'), 'violation_id',
+                          'versions.detected_at') }}
     union all
-    select _partition, ref_month from conviction_months
+    {{ months_referred_to(ref('base_convictions__conviction_versions'), 'conviction_id',
+                          'versions.final_at') }}
 
 )
 
