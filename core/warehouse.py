@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -103,6 +104,23 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> b
     )
 
 
+@dataclass(frozen=True)
+class Column:
+    data_type: str
+    nullable: bool
+
+
+def column(con: duckdb.DuckDBPyConnection, schema: str, table: str, name: str) -> Column | None:
+    """The column as the database `con` opened has it, None when the table or column is not
+    there: what the upgrades of older warehouses ask before they change anything."""
+    found = con.execute(
+        "select data_type, is_nullable from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ? and column_name = ?",
+        [schema, table, name],
+    ).fetchall()
+    return Column(found[0][0], found[0][1] == "YES") if found else None
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """All or nothing: a failure (or a kill) before the commit leaves the previous state."""
@@ -126,11 +144,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _watermarks_as_instants(con: duckdb.DuckDBPyConnection) -> None:
     """Warehouses made before watermarks were instants kept them as the registers' local
     wall-clock time: read them as such, once."""
-    found = con.execute(
-        "select data_type from information_schema.columns where table_schema = 'raw' "
-        "and table_name = 'source_watermarks' and column_name = 'watermark'"
-    ).fetchone()
-    if found and found[0] == "TIMESTAMP":
+    found = column(con, "raw", "source_watermarks", "watermark")
+    if found and found.data_type == "TIMESTAMP":
         zone = REGISTERS_TIMEZONE
         con.execute(
             "alter table raw.source_watermarks alter watermark set data type timestamptz "
@@ -144,12 +159,8 @@ def _loads_numbered(con: duckdb.DuckDBPyConnection) -> None:
     number too, so the next dbt build rebuilds them whole (`--full-refresh`). The column
     becomes NOT NULL after the numbers are committed (DuckDB does not take both in one
     transaction), and again on the next start should a crash fall between the two."""
-    found = con.execute(
-        "select is_nullable from information_schema.columns where table_schema = 'raw' "
-        "and table_name = ? and column_name = ?",
-        [FILE_LOADS.name, LOAD_SEQ],
-    ).fetchall()
-    if found == [("NO",)]:
+    found = column(con, "raw", FILE_LOADS.name, LOAD_SEQ)
+    if found and not found.nullable:
         return
     tables = (FILE_LOAD_HISTORY.qualified, FILE_LOADS.qualified)
     if not found:

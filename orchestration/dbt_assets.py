@@ -35,7 +35,7 @@ from packaging import version
 from core.contracts import REGISTERS
 from core.dbt_environment import dbt_environment, dbt_executable
 from core.settings import Settings
-from core.warehouse import ensure_raw_schema, relation_exists
+from core.warehouse import column, ensure_raw_schema, relation_exists
 from orchestration.ingestion_assets import raw_asset_key
 from orchestration.partitions import MONTH_FORMAT
 from orchestration.reference_seeds import (
@@ -460,12 +460,7 @@ def staging_without_load_numbers(
         name
         for name in incremental
         if relation_exists(con, "staging", name)
-        and not con.execute(
-            "select count(*) from information_schema.columns where table_catalog = "
-            "current_database() and table_schema = 'staging' and table_name = ? "
-            "and column_name = '_load_seq'",
-            [name],
-        ).fetchall()[0][0]
+        and column(con, "staging", name, "_load_seq") is None
     ]
 
 
